@@ -1,0 +1,128 @@
+"""Run a list of experiment cells: cached, parallel (joblib: loky / dask / ray), resumable.
+
+A *cell* is a config dict of literals with a ``task`` key naming a registered pure function
+``task(config, runtime) -> dict`` (metrics and info). ``runtime`` holds options that do not change
+the science (data dir, device) and are therefore not part of the cache key.
+"""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import joblib
+import torch
+from tqdm.auto import tqdm
+
+from semiad._version import __version__
+from semiad.experiments.cache import ResultCache, config_hash
+
+TaskFn = Callable[[dict, dict], dict]
+TASKS: dict[str, TaskFn] = {}
+#: Modules that register tasks. Worker processes (loky, dask) import them on demand, because
+#: unpickling ``run_cell`` does not import the module where a task was defined.
+TASK_MODULES: tuple[str, ...] = ("semiad.experiments.odds",)
+BACKENDS = ("loky", "threading", "sequential", "dask", "ray")
+
+
+def register_task(name: str) -> Callable[[TaskFn], TaskFn]:
+    """Decorator: make ``fn`` runnable as ``{"task": name, ...}`` cells."""
+    def wrap(fn: TaskFn) -> TaskFn:
+        TASKS[name] = fn
+        return fn
+    return wrap
+
+
+def _ensure_tasks_loaded() -> None:
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+
+
+def run_cell(config: dict, runtime: dict | None = None, cache_root: str | None = None) -> dict:
+    """Execute one cell (in whatever process joblib put us) and persist its record atomically.
+
+    Never raises for a failing experiment: the record gets ``status="failed"`` and the traceback.
+    """
+    runtime = dict(runtime or {})
+    runtime.setdefault("cache_root", cache_root)
+    torch.set_num_threads(int(runtime.get("torch_threads", 1)))  # one thread per worker
+    start = time.perf_counter()
+    record: dict[str, Any] = {"config": config, "hash": config_hash(config), "version": __version__,
+                              "host": platform.node()}
+    try:
+        _ensure_tasks_loaded()
+        task = TASKS[config["task"]]
+        out = task(config, runtime)
+        record.update(status="ok", metrics=out.get("metrics", {}), info=out.get("info", {}))
+    except Exception as exc:  # noqa: BLE001 - recorded, surfaced by the caller
+        record.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+                      traceback=traceback.format_exc())
+    record["runtime_s"] = round(time.perf_counter() - start, 3)
+    record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    ResultCache(cache_root).put(record)
+    return record
+
+
+def validate_configs(configs: Sequence[dict]) -> None:
+    """Fail before any computation on cells naming unknown tasks."""
+    _ensure_tasks_loaded()
+    for cfg in configs:
+        if cfg.get("task") not in TASKS:
+            raise ValueError(f"unknown task {cfg.get('task')!r}; registered: {sorted(TASKS)}")
+
+
+def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
+             runtime: dict | None = None, cache_root: str | None = None,
+             progress: bool = True, desc: str = "cells") -> list[dict]:
+    """Return one record per config (same order), computing only cells not already cached.
+
+    ``backend``: any joblib backend — ``"loky"`` (default, local processes), ``"dask"`` (needs a
+    ``distributed.Client`` to be created first, e.g. on a ``LocalCluster`` or a real cluster whose
+    workers share ``SEMIAD_RESULTS_DIR``), ``"ray"`` (after ``ray.util.joblib.register_ray()``).
+    Failed cells come back with ``status="failed"``; they are not cached and will be retried.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be non-zero (use -1 for all cores)")
+    validate_configs(configs)
+    cache = ResultCache(cache_root)
+    records: list[dict | None] = [cache.get(c) for c in configs]
+    todo = [i for i, r in enumerate(records) if r is None]
+    # de-duplicate identical configs inside one call
+    unique: dict[str, int] = {}
+    for i in todo:
+        unique.setdefault(config_hash(configs[i]), i)
+    jobs = list(unique.values())
+    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress)
+    done: dict[str, dict] = {}
+    if jobs:
+        root = str(cache.root)
+        if backend == "sequential" or n_jobs == 1:
+            for i in jobs:
+                _accept(run_cell(configs[i], runtime, root), bar, done)
+        else:
+            with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
+                results = joblib.Parallel(return_as="generator_unordered")(
+                    joblib.delayed(run_cell)(configs[i], runtime, root) for i in jobs)
+                for rec in results:
+                    _accept(rec, bar, done)
+    bar.close()
+    for i in todo:
+        rec = done[config_hash(configs[i])]
+        if rec.get("status") == "ok":
+            cache.put(rec)  # remote workers may not share our disk: persist here too (idempotent)
+        records[i] = rec
+    return records  # type: ignore[return-value]
+
+
+def _accept(rec: dict, bar, done: dict) -> None:
+    done[rec["hash"]] = rec
+    bar.update(1)
+    if rec.get("status") != "ok":
+        bar.write(f"[semiad] cell failed: {rec['config'].get('task')} {rec['hash']}: {rec['error']}")

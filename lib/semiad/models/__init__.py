@@ -1,0 +1,32 @@
+"""Detectors behind one contract (see :mod:`semiad.models.base`) and a name -> class registry."""
+
+from __future__ import annotations
+
+from semiad.models.autoencoder import AutoencoderDetector, train_autoencoder
+from semiad.models.base import BaseDetector, check_inputs
+from semiad.models.deep_sad import DeepSAD, DeepSVDD, deep_sad_loss, init_center
+from semiad.models.shallow import OCSVM
+from semiad.models.supervised import SupervisedClassifier
+
+#: Method names used in configs, results.csv and the notebooks.
+DETECTORS: dict[str, type[BaseDetector]] = {
+    "deep_sad": DeepSAD,
+    "deep_svdd": DeepSVDD,
+    "ocsvm": OCSVM,
+    "supervised": SupervisedClassifier,
+    "ae": AutoencoderDetector,
+}
+
+
+def make_detector(name: str, **params) -> BaseDetector:
+    """Instantiate a registered detector by name, failing clearly on unknown names."""
+    try:
+        cls = DETECTORS[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; choose one of {sorted(DETECTORS)}") from None
+    return cls(**params)
+
+
+__all__ = ["DETECTORS", "AutoencoderDetector", "BaseDetector", "DeepSAD", "DeepSVDD", "OCSVM",
+           "SupervisedClassifier", "check_inputs", "deep_sad_loss", "init_center", "make_detector",
+           "train_autoencoder"]

@@ -1,0 +1,66 @@
+"""The one detector contract every method in semiad follows (PyOD / scikit-learn style).
+
+``fit(X, y_semi=None) -> self`` and ``decision_function(X) -> scores`` with *higher = more
+anomalous*. ``y_semi`` uses the package-wide convention (see :mod:`semiad`): ``+1`` known
+normal, ``-1`` known anomaly, ``0`` unlabeled; ``None`` means "all unlabeled".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+KNOWN_NORMAL, UNLABELED, KNOWN_ANOMALY = 1, 0, -1
+
+
+def check_inputs(X, y_semi=None) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a feature matrix and semi-labels; return float32 ``X`` and int ``y_semi``."""
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] < 2:
+        raise ValueError("X needs at least two rows")
+    X = X.astype(np.float32, copy=False)
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or inf")
+    if y_semi is None:
+        y_semi = np.zeros(len(X), dtype=np.int64)
+    y_semi = np.asarray(y_semi).astype(np.int64)
+    if y_semi.shape != (len(X),):
+        raise ValueError(f"y_semi must have shape ({len(X)},), got {y_semi.shape}")
+    bad = set(np.unique(y_semi)) - {KNOWN_NORMAL, UNLABELED, KNOWN_ANOMALY}
+    if bad:
+        raise ValueError(f"y_semi may only hold +1 (known normal), 0 (unlabeled), -1 (known anomaly); got {sorted(bad)}")
+    return X, y_semi
+
+
+class BaseDetector:
+    """Base class: stores nothing, documents the contract; subclasses implement ``_fit``/``_score``."""
+
+    #: True for methods that learn from labeled anomalies (Deep SAD, SSAD, supervised, ...).
+    uses_labeled_anomalies: bool = False
+
+    def fit(self, X, y_semi=None) -> BaseDetector:
+        X, y_semi = check_inputs(X, y_semi)
+        if not self.uses_labeled_anomalies:
+            # Unsupervised methods learn from the unlabeled (and known-normal) data only: a labeled
+            # anomaly is not part of the "mostly normal" sample they model (paper Sec. 4.2).
+            keep = y_semi != KNOWN_ANOMALY
+            X, y_semi = X[keep], y_semi[keep]
+        self._fit(X, y_semi)
+        self.is_fitted_ = True
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        if not getattr(self, "is_fitted_", False):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X, y_semi) first")
+        X, _ = check_inputs(X)
+        scores = np.asarray(self._score(X), dtype=np.float64).ravel()
+        if not np.isfinite(scores).all():
+            raise FloatingPointError(f"{type(self).__name__} produced non-finite anomaly scores")
+        return scores
+
+    def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError

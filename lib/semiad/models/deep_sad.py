@@ -1,0 +1,197 @@
+"""Deep SAD (Ruff et al., ICLR 2020) and its unsupervised special case Deep SVDD (Ruff et al., 2018).
+
+Written from the paper: Eq. (3) one-class Deep SVDD, Eq. (4) score, Eq. (7) Deep SAD objective,
+App. C (pre-training, center initialisation, collapse prevention) and App. E (hyperparameters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from semiad.device import resolve_device
+from semiad.models.autoencoder import train_autoencoder
+from semiad.models.base import KNOWN_ANOMALY, UNLABELED, BaseDetector
+from semiad.models.networks import MLPAutoencoder, MLPEncoder
+from semiad.models.training import TrainSchedule, predict_batched, train_minibatch
+from semiad.seeding import seed_everything
+
+#: App. C, footnote 1: "we add a machine epsilon (eps ~ 1e-6) to the denominator of the inverse".
+DEEP_SAD_EPS = 1e-6
+#: |c_i| guard: coordinates of c closer to 0 than this are pushed to +-CENTER_EPS, because a
+#: zero coordinate is trivially matched by zero weights (a partial hypersphere collapse).
+CENTER_EPS = 0.1
+
+
+def deep_sad_loss(z: torch.Tensor, c: torch.Tensor, y_semi: torch.Tensor, eta: float = 1.0,
+                  eps: float = DEEP_SAD_EPS) -> torch.Tensor:
+    """Mini-batch estimate of Eq. (7) without the weight-decay term.
+
+    Unlabeled points (y=0) contribute ||phi(x)-c||^2; labeled points contribute
+    eta * (||phi(x)-c||^2 + eps)^y, i.e. the squared distance for known normals (y=+1) and the
+    *inverse* squared distance for known anomalies (y=-1), which pushes them away from c.
+    """
+    dist = torch.sum((z - c) ** 2, dim=1)
+    labeled = eta * (dist + eps) ** y_semi.to(dist.dtype)
+    return torch.where(y_semi == UNLABELED, dist, labeled).mean()
+
+
+@torch.no_grad()
+def init_center(encoder: torch.nn.Module, X: torch.Tensor, y_semi: torch.Tensor | None = None,
+                eps: float = CENTER_EPS) -> torch.Tensor:
+    """App. C: c = mean of phi(x) from an initial forward pass, *excluding labeled anomalies*.
+
+    Coordinates with |c_i| < eps are set to sign(c_i) * eps (zero maps to +eps).
+    """
+    encoder.eval()
+    keep = torch.ones(len(X), dtype=torch.bool, device=X.device) if y_semi is None \
+        else y_semi != KNOWN_ANOMALY
+    if not bool(keep.any()):
+        raise ValueError("cannot initialise the center: every training sample is a labeled anomaly")
+    c = predict_batched(encoder, X[keep]).mean(dim=0)
+    small = c.abs() < eps
+    c[small] = torch.where(c[small] < 0, -eps, eps).to(c.dtype)
+    return c
+
+
+class _HypersphereDetector(BaseDetector):
+    """Shared machinery: AE pre-training (App. C), center init, training, distance score (Eq. 4)."""
+
+    def __init__(self, hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8,
+                 n_epochs: int = 150, lr: float = 1e-4, lr_milestones: Sequence[int] = (50,),
+                 batch_size: int = 200, weight_decay: float = 1e-6, pretrain: bool = True,
+                 ae_n_epochs: int = 150, ae_lr_milestones: Sequence[int] = (50,),
+                 output_sigmoid: bool = False, pretrained_autoencoder: dict | None = None,
+                 device: str = "auto", random_state: int = 0):
+        self.hidden_dims = tuple(hidden_dims)
+        self.rep_dim = rep_dim
+        self.n_epochs = n_epochs
+        self.lr = lr
+        self.lr_milestones = tuple(lr_milestones)
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.pretrain = pretrain
+        self.ae_n_epochs = ae_n_epochs
+        self.ae_lr_milestones = tuple(ae_lr_milestones)
+        self.output_sigmoid = output_sigmoid
+        self.pretrained_autoencoder = pretrained_autoencoder
+        self.device = device
+        self.random_state = random_state
+
+    # -- pieces -------------------------------------------------------------------------------
+    def _schedule(self) -> TrainSchedule:
+        return TrainSchedule(n_epochs=self.n_epochs, lr=self.lr, lr_milestones=self.lr_milestones,
+                             batch_size=self.batch_size, weight_decay=self.weight_decay)
+
+    def _initial_encoder(self, X: torch.Tensor, y_semi: torch.Tensor) -> MLPEncoder:
+        seed_everything(self.random_state)
+        n_features = X.shape[1]
+        if self.pretrained_autoencoder is not None:
+            ae = MLPAutoencoder(n_features, self.hidden_dims, self.rep_dim, self.output_sigmoid)
+            ae.load_state_dict(self.pretrained_autoencoder)
+        elif self.pretrain:
+            # The AE sees what an unsupervised model may see: everything but known anomalies.
+            keep = y_semi != KNOWN_ANOMALY
+            ae, self.ae_history_ = train_autoencoder(
+                X[keep], self.hidden_dims, self.rep_dim,
+                TrainSchedule(n_epochs=self.ae_n_epochs, lr=self.lr,
+                              lr_milestones=self.ae_lr_milestones, batch_size=self.batch_size,
+                              weight_decay=self.weight_decay),
+                output_sigmoid=self.output_sigmoid, seed=self.random_state)
+        else:
+            return MLPEncoder(n_features, self.hidden_dims, self.rep_dim).to(X.device)
+        return ae.encoder.to(X.device)
+
+    def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
+        dev = resolve_device(self.device)
+        Xt = torch.as_tensor(X, device=dev)
+        yt = torch.as_tensor(y_semi, device=dev)
+        self.net_ = self._initial_encoder(Xt, yt)
+        self.c_ = init_center(self.net_, Xt, yt)
+        self.history_ = self._train(Xt, yt)
+        self.net_.eval()
+
+    def _train(self, X: torch.Tensor, y_semi: torch.Tensor) -> list[float]:  # pragma: no cover
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        """Eq. (4): s(x) = ||phi(x; W) - c||."""
+        self.net_.eval()
+        Xt = torch.as_tensor(X, device=self.c_.device)
+        z = predict_batched(self.net_, Xt)
+        return torch.sqrt(torch.sum((z - self.c_) ** 2, dim=1)).cpu().numpy()
+
+    @torch.no_grad()
+    def transform(self, X) -> np.ndarray:
+        """Latent codes phi(x) (for plots of the learned representation)."""
+        self.net_.eval()
+        return predict_batched(self.net_, torch.as_tensor(np.asarray(X, np.float32),
+                                                          device=self.c_.device)).cpu().numpy()
+
+
+class DeepSAD(_HypersphereDetector):
+    """Deep Semi-supervised Anomaly Detection, objective Eq. (7).
+
+    Parameters beyond the shared ones: ``eta`` (weight of labeled terms; App. E default 1) and
+    ``eps`` (numerical guard of the inverse distance, App. C footnote: 1e-6).
+    """
+
+    uses_labeled_anomalies = True
+
+    def __init__(self, eta: float = 1.0, eps: float = DEEP_SAD_EPS, **kwargs):
+        super().__init__(**kwargs)
+        if eta <= 0:
+            raise ValueError(f"eta must be > 0, got {eta}")
+        self.eta = eta
+        self.eps = eps
+
+    def _train(self, X, y_semi):
+        seed_everything(self.random_state)
+
+        def loss(xb, yb):
+            return deep_sad_loss(self.net_(xb), self.c_, yb, self.eta, self.eps)
+
+        return train_minibatch(self.net_, (X, y_semi), loss, self._schedule(), self.random_state)
+
+
+class DeepSVDD(_HypersphereDetector):
+    """Unsupervised Deep SVDD (Ruff et al., 2018), the baseline of Deep SAD App. E.
+
+    ``objective="one-class"``: Eq. (3). ``objective="soft-boundary"``: minimise
+    R^2 + 1/(nu n) sum max(0, ||phi(x)-c||^2 - R^2), where, as App. E says, the radius R is
+    "solved for optimally on every mini-batch": the (1 - nu)-quantile of the batch distances.
+    """
+
+    uses_labeled_anomalies = False
+
+    def __init__(self, objective: str = "one-class", nu: float = 0.1, **kwargs):
+        super().__init__(**kwargs)
+        if objective not in ("one-class", "soft-boundary"):
+            raise ValueError(f"objective must be 'one-class' or 'soft-boundary', got {objective!r}")
+        if not 0 < nu <= 1:
+            raise ValueError(f"nu must be in (0, 1], got {nu}")
+        self.objective = objective
+        self.nu = nu
+
+    def _train(self, X, y_semi):
+        seed_everything(self.random_state)
+        self.R_ = torch.zeros((), device=X.device)
+        if self.objective == "one-class":
+            def loss(xb, _yb):
+                return torch.sum((self.net_(xb) - self.c_) ** 2, dim=1).mean()
+            return train_minibatch(self.net_, (X, y_semi), loss, self._schedule(), self.random_state)
+
+        def loss_sb(xb, _yb):
+            dist = torch.sum((self.net_(xb) - self.c_) ** 2, dim=1)
+            # optimal R for this batch given the current network (no gradient through R)
+            self.R_ = torch.quantile(dist.detach().sqrt(), 1 - self.nu)
+            return self.R_ ** 2 + torch.relu(dist - self.R_ ** 2).mean() / self.nu
+
+        return train_minibatch(self.net_, (X, y_semi), loss_sb, self._schedule(), self.random_state)
+
+    def _score(self, X):
+        dist = super()._score(X)
+        return dist - float(self.R_) if self.objective == "soft-boundary" else dist

@@ -1,0 +1,94 @@
+"""A compact, fast mini-batch training loop shared by every deep model.
+
+Data stay as tensors on the target device; each epoch draws one permutation from a dedicated
+``torch.Generator`` (so shuffling is reproducible and independent of global RNG state) and slices
+contiguous batches — no DataLoader, no per-sample Python work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from semiad.seeding import torch_generator
+
+
+@dataclass(frozen=True)
+class TrainSchedule:
+    """Optimisation settings of App. E ("SGD Optimization Details for Deep Methods").
+
+    Adam with default betas; a two-phase schedule: lr 1e-4 for 50 epochs ("searching"), then
+    1e-5 for another 100 ("fine-tuning"); batch size 200; weight decay lambda = 1e-6.
+    """
+
+    n_epochs: int = 150
+    lr: float = 1e-4
+    lr_milestones: tuple[int, ...] = (50,)
+    lr_decay: float = 0.1
+    batch_size: int = 200
+    weight_decay: float = 1e-6
+
+    def __post_init__(self):
+        if self.n_epochs < 0 or self.batch_size < 2 or self.lr <= 0:
+            raise ValueError(f"invalid training schedule: {self}")
+
+
+def train_minibatch(
+    module: nn.Module,
+    tensors: Sequence[torch.Tensor],
+    loss_fn: Callable[..., torch.Tensor],
+    schedule: TrainSchedule,
+    seed: int,
+    after_step: Callable[..., None] | None = None,
+    parameters=None,
+) -> list[float]:
+    """Minimise ``loss_fn(*batch)`` over mini-batches of ``tensors``; return the mean loss per epoch.
+
+    Raises ``FloatingPointError`` naming the epoch as soon as the loss becomes NaN/inf.
+    """
+    n = len(tensors[0])
+    params = list(module.parameters()) if parameters is None else list(parameters)
+    optimizer = torch.optim.Adam(params, lr=schedule.lr, weight_decay=schedule.weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(
+        optimizer, milestones=list(schedule.lr_milestones), gamma=schedule.lr_decay)
+    device = tensors[0].device
+    gen = torch_generator(seed, "cpu")
+    history: list[float] = []
+    module.train()
+    for epoch in range(schedule.n_epochs):
+        perm = torch.randperm(n, generator=gen).to(device)
+        shuffled = [t.index_select(0, perm) for t in tensors]
+        total, count = torch.zeros((), device=device), 0
+        for start in range(0, n, schedule.batch_size):
+            stop = min(start + schedule.batch_size, n)
+            if stop - start < 2:  # BatchNorm cannot normalise a single sample
+                continue
+            batch = [t[start:stop] for t in shuffled]
+            loss = loss_fn(*batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if after_step is not None:
+                after_step(*batch)
+            total += loss.detach() * (stop - start)
+            count += stop - start
+        scheduler.step()
+        epoch_loss = float(total) / max(count, 1)
+        if not np.isfinite(epoch_loss):
+            raise FloatingPointError(
+                f"training loss became {epoch_loss} in epoch {epoch + 1}/{schedule.n_epochs}; "
+                "lower the learning rate or check the input scaling")
+        history.append(epoch_loss)
+    module.eval()
+    return history
+
+
+@torch.no_grad()
+def predict_batched(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor,
+                    batch_size: int = 8192) -> torch.Tensor:
+    """Apply ``fn`` to ``X`` in large chunks (evaluation mode is the caller's job)."""
+    return torch.cat([fn(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])

@@ -1,0 +1,32 @@
+"""Where things live: the project root, shipped data, the result cache and figure folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Repository root (``lib/semiad`` is two levels below it). The package is installed editable.
+PROJECT_DIR = PACKAGE_DIR.parents[1]
+#: Shipped, version-controlled data: registry, embedded demo sets, reported paper numbers.
+PROJECT_DATA_DIR = PROJECT_DIR / "data"
+REPORTED_DIR = PROJECT_DATA_DIR / "reported"
+FIGURES_DIR = PROJECT_DIR / "figures"
+
+
+def results_dir() -> Path:
+    """Root of the on-disk experiment cache (``$SEMIAD_RESULTS_DIR`` or ``<project>/results``)."""
+    return Path(os.environ.get("SEMIAD_RESULTS_DIR", PROJECT_DIR / "results")).expanduser()
+
+
+def download_cache_dir() -> Path:
+    """Where downloaded datasets are stored (``$SEMIAD_CACHE_DIR`` or ``~/.cache/semiad``)."""
+    default = Path.home() / ".cache" / "semiad"
+    return Path(os.environ.get("SEMIAD_CACHE_DIR", default)).expanduser()
+
+
+def figure_dir(paper: str, notebook: str, output_dir: str | os.PathLike | None = None) -> Path:
+    """Output folder ``figures/<paper>/<notebook>/`` (or ``output_dir`` when a caller overrides it)."""
+    path = Path(output_dir) if output_dir else FIGURES_DIR / paper / notebook
+    path.mkdir(parents=True, exist_ok=True)
+    return path
