@@ -346,3 +346,34 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
     records = run_grid(cells, n_jobs=n_jobs, backend=backend, runtime=runtime,
                        cache_root=cache_root, progress=progress, desc="ODDS cells")
     return records_to_frame(records, methods)
+
+
+# ---------------------------------------------------------------------------------------------
+# notebook-facing summaries
+def table1(datasets=ODDS_DATASETS, data_dir=None, on_missing: str = "error") -> pd.DataFrame:
+    """Table 1 from the files we load, next to the paper's numbers."""
+    from semiad.reported import load_reported
+
+    ours = pd.DataFrame([_load(ds, None if data_dir is None else str(data_dir), on_missing).stats()
+                         for ds in datasets])
+    paper = load_reported("deep_sad_table1").rename(
+        columns={"N": "paper_N", "D": "paper_D", "outliers": "paper_outliers",
+                 "outlier_pct": "paper_outlier_pct"})
+    table = ours.merge(paper, on="dataset", how="left")
+    table["matches_paper"] = ((table["N"] == table["paper_N"]) & (table["D"] == table["paper_D"])
+                              & (table["outliers"] == table["paper_outliers"]))
+    return table
+
+
+def selection_effect(results: pd.DataFrame) -> pd.DataFrame:
+    """OC-SVM with the paper's test-subset selection vs honest validation selection (AUC %)."""
+    ocsvm = results[(results["metric"] == "auc") & results["method"].str.startswith("OC-SVM Raw")]
+    table = (ocsvm.groupby(["dataset", "method"])["value"].agg(["mean", "std"]) * 100).unstack()
+    table.columns = [f"{stat} {method}" for stat, method in table.columns]
+    return table.round(1)
+
+
+def variant_table(results: pd.DataFrame, column: str = "Deep SVDD") -> pd.DataFrame:
+    """Mean AUC (%) of every variant competing for one paper column (e.g. the Deep SVDD variants)."""
+    sub = results[(results["metric"] == "auc") & (results["table_column"] == column)]
+    return (sub.groupby(["dataset", "method"])["value"].mean() * 100).unstack().round(1)

@@ -29,7 +29,8 @@ def check_inputs(X, y_semi=None) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"y_semi must have shape ({len(X)},), got {y_semi.shape}")
     bad = set(np.unique(y_semi)) - {KNOWN_NORMAL, UNLABELED, KNOWN_ANOMALY}
     if bad:
-        raise ValueError(f"y_semi may only hold +1 (known normal), 0 (unlabeled), -1 (known anomaly); got {sorted(bad)}")
+        raise ValueError("y_semi may only hold +1 (known normal), 0 (unlabeled), -1 (known anomaly); "
+                         f"got {sorted(bad)}")
     return X, y_semi
 
 
