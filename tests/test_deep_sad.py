@@ -139,3 +139,15 @@ def test_bad_inputs_fail_early():
         SupervisedClassifier(n_epochs=1).fit(X, np.zeros(len(X), int))
     with pytest.raises(RuntimeError, match="not fitted"):
         DeepSAD().decision_function(X)
+
+
+def test_fit_does_not_reset_the_callers_global_rng():
+    X, _, y_semi = _blobs()
+    np.random.seed(123)
+    torch.manual_seed(123)
+    expected_np, expected_torch = np.random.rand(), torch.rand(1).item()
+    np.random.seed(123)
+    torch.manual_seed(123)
+    DeepSAD(hidden_dims=(8,), rep_dim=2, n_epochs=1, ae_n_epochs=1, device="cpu",
+            random_state=7).fit(X, y_semi)
+    assert np.random.rand() == expected_np and torch.rand(1).item() == expected_torch

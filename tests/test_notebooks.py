@@ -10,7 +10,7 @@ import pytest
 from semiad.batch import discover_notebooks, execute_notebook
 from tests.conftest import REPO
 
-NOTEBOOKS = discover_notebooks(REPO / "notebooks")
+NOTEBOOKS = discover_notebooks(REPO)
 KERNEL = "semiad"
 
 

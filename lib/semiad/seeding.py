@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -28,3 +30,20 @@ def torch_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gene
     gen = torch.Generator(device=device)
     gen.manual_seed(int(seed))
     return gen
+
+
+@contextmanager
+def local_seed(seed: int) -> Iterator[np.random.Generator]:
+    """Seed everything for a block, then restore the caller's global RNG states.
+
+    Models seed themselves inside ``fit`` (for reproducibility) without the side effect of
+    resetting the global ``random`` / NumPy / torch generators of the code that called them.
+    """
+    py_state, np_state = random.getstate(), np.random.get_state()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield seed_everything(seed)
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)

@@ -57,10 +57,13 @@ class MethodSpec:
         return self.column or self.label
 
 
-#: Table 2 methods available in this issue. Deep SVDD: App. E runs one-class and soft-boundary
-#: (nu in {0.01, 0.1}) and reports the better; we keep all three and pick per dataset by mean AUC.
+#: Table 2 methods available in this issue. Like App. E, variants competing for one paper column
+#: are all run and kept in results.csv; the table reports the best per dataset by mean AUC:
+#: OC-SVM: one variant per nu (gamma selected per seed on 10% of the test set);
+#: Deep SVDD: one-class and soft-boundary with nu in {0.01, 0.1}.
 TABLE2_METHODS: tuple[MethodSpec, ...] = (
-    MethodSpec("OC-SVM Raw", "ocsvm", (("selection", "test10"),)),
+    *(MethodSpec(f"OC-SVM Raw (nu={nu})", "ocsvm", (("nu", nu), ("selection", "test10")),
+                 "OC-SVM Raw") for nu in OCSVM_NUS),
     MethodSpec("OC-SVM Raw (validation-selected)", "ocsvm", (("selection", "validation"),)),
     MethodSpec("Deep SVDD (one-class)", "deep_svdd", (("objective", "one-class"),), "Deep SVDD"),
     MethodSpec("Deep SVDD (soft-boundary, nu=0.01)", "deep_svdd",
@@ -166,29 +169,36 @@ def _stratified_subset(y: np.ndarray, fraction: float, rng: np.random.Generator)
 
 
 def ocsvm_with_selection(split, params: dict, seed: int, max_train: int | None) -> dict:
-    """App. E OC-SVM: best (gamma, nu) over the 10 x 5 grid by AUC.
+    """App. E OC-SVM: "select the RBF scale gamma in {2^-7..2^2} ... repeat this over nu in
+    {.01,.05,.1,.2,.5} and then report the best final result".
 
-    ``selection="test10"``: the paper's deliberately unfair protocol — AUC on a random, class-
-    stratified 10% of the *test* set; the reported AUC is on the full test set.
-    ``selection="validation"``: honest — hold out 20% of the training rows (stratified by the
-    known labels), score AUC of labeled anomalies vs the rest, refit on all training rows.
+    ``selection="test10"`` (the paper's deliberately unfair protocol): for the given ``nu``, pick
+    gamma by AUC on a random class-stratified 10% of the *test* set, report AUC on the full test
+    set; the best nu is then chosen at table level (:func:`semiad.tables.best_variant_per_column`),
+    exactly like the paper's "best final result".
+    ``selection="validation"`` (honest): (gamma, nu) jointly by AUC of the labeled anomalies vs the
+    unlabeled rows of a 20% validation split of the *training* set, then refit on all training rows.
     """
     selection = params.get("selection", "test10")
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
     rng = np.random.default_rng([seed, 7])
-    grid = [(g, nu) for nu in OCSVM_NUS for g in OCSVM_GAMMAS]
+    nus = OCSVM_NUS if params.get("nu") is None else (params["nu"],)
+    grid = [(g, nu) for nu in nus for g in OCSVM_GAMMAS]
+
+    def fit(g, nu, X, y_semi):
+        return make_detector("ocsvm", gamma=g, nu=nu, max_train_samples=max_train,
+                             random_state=seed).fit(X, y_semi)
+
     best = (-np.inf, None, None)
     if selection == "test10":
         sel = _stratified_subset(split.y_test, 0.1, rng)
         for g, nu in grid:
-            det = make_detector("ocsvm", gamma=g, nu=nu, max_train_samples=max_train,
-                                random_state=seed).fit(split.X_train, split.y_semi)
-            scores = det.decision_function(split.X_test)
-            sel_auc = auc(split.y_test[sel], scores[sel])
+            det = fit(g, nu, split.X_train, split.y_semi)
+            sel_auc = auc(split.y_test[sel], det.decision_function(split.X_test[sel]))
             if sel_auc > best[0]:
-                best = (sel_auc, (g, nu), scores)
-        test_scores = best[2]
+                best = (sel_auc, (g, nu), det)
+        det = best[2]
     else:
         known = (split.y_semi == KNOWN_ANOMALY).astype(int)
         if known.sum() == 0:
@@ -197,17 +207,12 @@ def ocsvm_with_selection(split, params: dict, seed: int, max_train: int | None) 
         fit_mask = np.ones(len(known), bool)
         fit_mask[val] = False
         for g, nu in grid:
-            det = make_detector("ocsvm", gamma=g, nu=nu, max_train_samples=max_train,
-                                random_state=seed)
-            det.fit(split.X_train[fit_mask], split.y_semi[fit_mask])
-            val_auc = auc(known[val], det.decision_function(split.X_train[val]))
+            cand = fit(g, nu, split.X_train[fit_mask], split.y_semi[fit_mask])
+            val_auc = auc(known[val], cand.decision_function(split.X_train[val]))
             if val_auc > best[0]:
                 best = (val_auc, (g, nu), None)
-        g, nu = best[1]
-        det = make_detector("ocsvm", gamma=g, nu=nu, max_train_samples=max_train,
-                            random_state=seed).fit(split.X_train, split.y_semi)
-        test_scores = det.decision_function(split.X_test)
-    return {"metrics": {"auc": auc(split.y_test, test_scores)},
+        det = fit(*best[1], split.X_train, split.y_semi)
+    return {"metrics": {"auc": auc(split.y_test, det.decision_function(split.X_test))},
             "info": {"gamma": best[1][0], "nu": best[1][1], "selection_auc": best[0],
                      "selection": selection}}
 
@@ -367,9 +372,18 @@ def table1(datasets=ODDS_DATASETS, data_dir=None, on_missing: str = "error") -> 
 
 def selection_effect(results: pd.DataFrame) -> pd.DataFrame:
     """OC-SVM with the paper's test-subset selection vs honest validation selection (AUC %)."""
-    ocsvm = results[(results["metric"] == "auc") & results["method"].str.startswith("OC-SVM Raw")]
-    table = (ocsvm.groupby(["dataset", "method"])["value"].agg(["mean", "std"]) * 100).unstack()
-    table.columns = [f"{stat} {method}" for stat, method in table.columns]
+    from semiad.tables import best_variant_per_column
+
+    paper = best_variant_per_column(results)
+    paper = paper[paper["method"] == "OC-SVM Raw"].assign(
+        method="test-subset selection (paper)")
+    honest = results[(results["metric"] == "auc")
+                     & (results["method"] == "OC-SVM Raw (validation-selected)")].assign(
+        method="validation selection (honest)")
+    both = pd.concat([paper, honest])
+    table = (both.groupby(["dataset", "method"])["value"].agg(["mean", "std"]) * 100).unstack()
+    table.columns = [f"{stat} | {method}" for stat, method in table.columns]
+    table["nu chosen (paper protocol)"] = paper.groupby("dataset")["chosen_variant"].first()
     return table.round(1)
 
 

@@ -11,22 +11,22 @@ from semiad.device import resolve_device
 from semiad.models.base import BaseDetector
 from semiad.models.networks import MLPAutoencoder, glorot_uniform_
 from semiad.models.training import TrainSchedule, predict_batched, train_minibatch
-from semiad.seeding import seed_everything
+from semiad.seeding import local_seed
 
 
 def train_autoencoder(X: torch.Tensor, hidden_dims: Sequence[int], rep_dim: int,
                       schedule: TrainSchedule, output_sigmoid: bool = False,
                       seed: int = 0) -> tuple[MLPAutoencoder, list[float]]:
     """Train an MLP autoencoder on the MSE reconstruction loss from Glorot-uniform weights."""
-    seed_everything(seed)
-    ae = MLPAutoencoder(X.shape[1], hidden_dims, rep_dim, output_sigmoid)
-    glorot_uniform_(ae)
-    ae.to(X.device)
+    with local_seed(seed):
+        ae = MLPAutoencoder(X.shape[1], hidden_dims, rep_dim, output_sigmoid)
+        glorot_uniform_(ae)
+        ae.to(X.device)
 
-    def loss(xb):
-        return torch.mean((ae(xb) - xb) ** 2)
+        def loss(xb):
+            return torch.mean((ae(xb) - xb) ** 2)
 
-    history = train_minibatch(ae, (X,), loss, schedule, seed)
+        history = train_minibatch(ae, (X,), loss, schedule, seed)
     return ae, history
 
 

@@ -16,7 +16,7 @@ from semiad.models.autoencoder import train_autoencoder
 from semiad.models.base import KNOWN_ANOMALY, UNLABELED, BaseDetector
 from semiad.models.networks import MLPAutoencoder, MLPEncoder
 from semiad.models.training import TrainSchedule, predict_batched, train_minibatch
-from semiad.seeding import seed_everything
+from semiad.seeding import local_seed, seed_everything
 
 #: App. C, footnote 1: "we add a machine epsilon (eps ~ 1e-6) to the denominator of the inverse".
 DEEP_SAD_EPS = 1e-6
@@ -108,9 +108,10 @@ class _HypersphereDetector(BaseDetector):
         dev = resolve_device(self.device)
         Xt = torch.as_tensor(X, device=dev)
         yt = torch.as_tensor(y_semi, device=dev)
-        self.net_ = self._initial_encoder(Xt, yt)
-        self.c_ = init_center(self.net_, Xt, yt)
-        self.history_ = self._train(Xt, yt)
+        with local_seed(self.random_state):  # reproducible, without touching the caller's RNGs
+            self.net_ = self._initial_encoder(Xt, yt)
+            self.c_ = init_center(self.net_, Xt, yt)
+            self.history_ = self._train(Xt, yt)
         self.net_.eval()
 
     def _train(self, X: torch.Tensor, y_semi: torch.Tensor) -> list[float]:  # pragma: no cover
@@ -190,7 +191,13 @@ class DeepSVDD(_HypersphereDetector):
             self.R_ = torch.quantile(dist.detach().sqrt(), 1 - self.nu)
             return self.R_ ** 2 + torch.relu(dist - self.R_ ** 2).mean() / self.nu
 
-        return train_minibatch(self.net_, (X, y_semi), loss_sb, self._schedule(), self.random_state)
+        history = train_minibatch(self.net_, (X, y_semi), loss_sb, self._schedule(),
+                                  self.random_state)
+        # final radius from all training data rather than whichever batch came last
+        with torch.no_grad():
+            dist = torch.sum((predict_batched(self.net_, X) - self.c_) ** 2, dim=1)
+            self.R_ = torch.quantile(dist.sqrt(), 1 - self.nu)
+        return history
 
     def _score(self, X):
         dist = super()._score(X)

@@ -17,7 +17,7 @@ from semiad.device import resolve_device
 from semiad.models.base import KNOWN_ANOMALY, BaseDetector
 from semiad.models.networks import MLPClassifier, glorot_uniform_
 from semiad.models.training import TrainSchedule, predict_batched, train_minibatch
-from semiad.seeding import seed_everything
+from semiad.seeding import local_seed, seed_everything
 
 
 class SupervisedClassifier(BaseDetector):
@@ -42,6 +42,10 @@ class SupervisedClassifier(BaseDetector):
     def _fit(self, X, y_semi):
         if not np.any(y_semi == KNOWN_ANOMALY):
             raise ValueError("the supervised classifier needs at least one labeled anomaly (y_semi=-1)")
+        with local_seed(self.random_state):  # reproducible without touching the caller's RNGs
+            self._train(X, y_semi)
+
+    def _train(self, X, y_semi):
         seed_everything(self.random_state)
         dev = resolve_device(self.device)
         Xt = torch.as_tensor(X, device=dev)
