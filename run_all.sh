@@ -80,6 +80,14 @@ esac
 if [[ -n "$JOBS" && ! "$JOBS" =~ ^[1-9][0-9]*$ ]]; then
     bad_usage "--jobs must be a positive integer (got '$JOBS')"
 fi
+# Kernels run in the notebooks' folders: a relative SEMIAD_DATA_DIR / SEMIAD_RESULTS_DIR from the
+# caller's environment would point elsewhere there, so make them absolute here.
+for var in SEMIAD_DATA_DIR SEMIAD_RESULTS_DIR SEMIAD_CACHE_DIR; do
+    val="${!var:-}"
+    if [[ -n "$val" && "$val" != /* && "$val" != "~"* ]]; then
+        export "$var=$CALLER_PWD/$val"
+    fi
+done
 if [[ -n "$DATA_DIR" ]]; then
     [[ "$DATA_DIR" == /* ]] || DATA_DIR="$CALLER_PWD/$DATA_DIR"  # relative to the caller's cwd
     [[ -d "$DATA_DIR" ]] || log "note: --data-dir $DATA_DIR does not exist (yet)"

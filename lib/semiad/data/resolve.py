@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
+import warnings
 from pathlib import Path
 
 from semiad.data.registry import DatasetSpec
@@ -57,10 +58,14 @@ def verify(path: Path, expected: str) -> None:
 
 def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     dirs = []
-    if data_dir is not None:
-        dirs.append(Path(data_dir).expanduser())
-    elif os.environ.get("SEMIAD_DATA_DIR"):
-        dirs.append(Path(os.environ["SEMIAD_DATA_DIR"]).expanduser())
+    configured = data_dir if data_dir is not None else os.environ.get("SEMIAD_DATA_DIR")
+    if configured:
+        path = Path(configured).expanduser().absolute()
+        if not path.is_dir():
+            warnings.warn(f"configured data directory {path} does not exist "
+                          f"(from {'data_dir' if data_dir is not None else 'SEMIAD_DATA_DIR'}; "
+                          f"relative paths are resolved against {Path.cwd()})", stacklevel=3)
+        dirs.append(path)
     dirs.append(download_cache_dir())
     return dirs
 
