@@ -8,9 +8,8 @@ import numpy as np
 import torch
 
 from semiad.device import resolve_device
-from semiad.models.base import BaseDetector
 from semiad.models.networks import MLPAutoencoder, glorot_uniform_
-from semiad.models.training import TrainSchedule, predict_batched, train_minibatch
+from semiad.models.training import DeepDetector, TrainSchedule, predict_batched, train_minibatch
 from semiad.seeding import local_seed
 
 
@@ -30,30 +29,19 @@ def train_autoencoder(X: torch.Tensor, hidden_dims: Sequence[int], rep_dim: int,
     return ae, history
 
 
-class AutoencoderDetector(BaseDetector):
+class AutoencoderDetector(DeepDetector):
     """(C)AE baseline: anomaly score = per-sample mean squared reconstruction error."""
 
-    def __init__(self, hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8,
-                 n_epochs: int = 150, lr: float = 1e-4, lr_milestones: Sequence[int] = (50,),
-                 batch_size: int = 200, weight_decay: float = 1e-6, output_sigmoid: bool = False,
-                 device: str = "auto", random_state: int = 0):
-        self.hidden_dims = tuple(hidden_dims)
-        self.rep_dim = rep_dim
-        self.n_epochs = n_epochs
-        self.lr = lr
-        self.lr_milestones = tuple(lr_milestones)
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
+    def __init__(self, output_sigmoid: bool = False, **shared):
+        """``shared``: the :class:`~semiad.models.training.DeepDetector` hyperparameters."""
+        super().__init__(**shared)
         self.output_sigmoid = output_sigmoid
-        self.device = device
-        self.random_state = random_state
 
     def _fit(self, X, y_semi):
         Xt = torch.as_tensor(X, device=resolve_device(self.device))
-        schedule = TrainSchedule(self.n_epochs, self.lr, tuple(self.lr_milestones), 0.1,
-                                 self.batch_size, self.weight_decay)
         self.model_, self.history_ = train_autoencoder(
-            Xt, self.hidden_dims, self.rep_dim, schedule, self.output_sigmoid, self.random_state)
+            Xt, self.hidden_dims, self.rep_dim, self._schedule(), self.output_sigmoid,
+            self.random_state)
 
     @torch.no_grad()
     def _score(self, X) -> np.ndarray:

@@ -13,9 +13,9 @@ import torch
 
 from semiad.device import resolve_device
 from semiad.models.autoencoder import train_autoencoder
-from semiad.models.base import KNOWN_ANOMALY, UNLABELED, BaseDetector
+from semiad.models.base import KNOWN_ANOMALY, UNLABELED
 from semiad.models.networks import MLPAutoencoder, MLPEncoder
-from semiad.models.training import TrainSchedule, predict_batched, train_minibatch
+from semiad.models.training import DeepDetector, predict_batched, train_minibatch
 from semiad.seeding import local_seed, seed_everything
 
 #: App. C, footnote 1: "we add a machine epsilon (eps ~ 1e-6) to the denominator of the inverse".
@@ -56,34 +56,24 @@ def init_center(encoder: torch.nn.Module, X: torch.Tensor, y_semi: torch.Tensor 
     return c
 
 
-class _HypersphereDetector(BaseDetector):
+class _HypersphereDetector(DeepDetector):
     """Shared machinery: AE pre-training (App. C), center init, training, distance score (Eq. 4)."""
 
-    def __init__(self, hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8,
-                 n_epochs: int = 150, lr: float = 1e-4, lr_milestones: Sequence[int] = (50,),
-                 batch_size: int = 200, weight_decay: float = 1e-6, pretrain: bool = True,
-                 ae_n_epochs: int = 150, ae_lr_milestones: Sequence[int] = (50,),
-                 output_sigmoid: bool = False, pretrained_autoencoder: dict | None = None,
-                 device: str = "auto", random_state: int = 0):
-        self.hidden_dims = tuple(hidden_dims)
-        self.rep_dim = rep_dim
-        self.n_epochs = n_epochs
-        self.lr = lr
-        self.lr_milestones = tuple(lr_milestones)
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
+    def __init__(self, pretrain: bool = True, ae_n_epochs: int = 150,
+                 ae_lr_milestones: Sequence[int] = (50,), output_sigmoid: bool = False,
+                 pretrained_autoencoder: dict | None = None, **shared):
+        """``shared``: the :class:`~semiad.models.training.DeepDetector` hyperparameters.
+
+        ``pretrained_autoencoder``: state dict of an :class:`MLPAutoencoder` to initialise phi
+        from (the experiment grid passes the cached AE of the same dataset and seed); otherwise
+        ``pretrain=True`` trains one for ``ae_n_epochs`` first (App. C).
+        """
+        super().__init__(**shared)
         self.pretrain = pretrain
         self.ae_n_epochs = ae_n_epochs
         self.ae_lr_milestones = tuple(ae_lr_milestones)
         self.output_sigmoid = output_sigmoid
         self.pretrained_autoencoder = pretrained_autoencoder
-        self.device = device
-        self.random_state = random_state
-
-    # -- pieces -------------------------------------------------------------------------------
-    def _schedule(self) -> TrainSchedule:
-        return TrainSchedule(n_epochs=self.n_epochs, lr=self.lr, lr_milestones=self.lr_milestones,
-                             batch_size=self.batch_size, weight_decay=self.weight_decay)
 
     def _initial_encoder(self, X: torch.Tensor, y_semi: torch.Tensor) -> MLPEncoder:
         seed_everything(self.random_state)
@@ -96,9 +86,7 @@ class _HypersphereDetector(BaseDetector):
             keep = y_semi != KNOWN_ANOMALY
             ae, self.ae_history_ = train_autoencoder(
                 X[keep], self.hidden_dims, self.rep_dim,
-                TrainSchedule(n_epochs=self.ae_n_epochs, lr=self.lr,
-                              lr_milestones=self.ae_lr_milestones, batch_size=self.batch_size,
-                              weight_decay=self.weight_decay),
+                self._schedule(self.ae_n_epochs, self.ae_lr_milestones),
                 output_sigmoid=self.output_sigmoid, seed=self.random_state)
         else:
             return MLPEncoder(n_features, self.hidden_dims, self.rep_dim).to(X.device)

@@ -7,37 +7,21 @@ The authors never released this baseline; this is our implementation of the text
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from semiad.device import resolve_device
-from semiad.models.base import KNOWN_ANOMALY, BaseDetector
+from semiad.models.base import KNOWN_ANOMALY
 from semiad.models.networks import MLPClassifier, glorot_uniform_
-from semiad.models.training import TrainSchedule, predict_batched, train_minibatch
+from semiad.models.training import DeepDetector, predict_batched, train_minibatch
 from semiad.seeding import local_seed, seed_everything
 
 
-class SupervisedClassifier(BaseDetector):
+class SupervisedClassifier(DeepDetector):
     """Score = logit of P(anomaly | x) from a classifier trained with unlabeled data as normal."""
 
     uses_labeled_anomalies = True
-
-    def __init__(self, hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8,
-                 n_epochs: int = 150, lr: float = 1e-4, lr_milestones: Sequence[int] = (50,),
-                 batch_size: int = 200, weight_decay: float = 1e-6, device: str = "auto",
-                 random_state: int = 0):
-        self.hidden_dims = tuple(hidden_dims)
-        self.rep_dim = rep_dim
-        self.n_epochs = n_epochs
-        self.lr = lr
-        self.lr_milestones = tuple(lr_milestones)
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
 
     def _fit(self, X, y_semi):
         if not np.any(y_semi == KNOWN_ANOMALY):
@@ -57,9 +41,7 @@ class SupervisedClassifier(BaseDetector):
         def loss(xb, tb):
             return F.binary_cross_entropy_with_logits(self.model_(xb), tb)
 
-        schedule = TrainSchedule(self.n_epochs, self.lr, self.lr_milestones, 0.1,
-                                 self.batch_size, self.weight_decay)
-        self.history_ = train_minibatch(self.model_, (Xt, target), loss, schedule,
+        self.history_ = train_minibatch(self.model_, (Xt, target), loss, self._schedule(),
                                         self.random_state)
 
     @torch.no_grad()

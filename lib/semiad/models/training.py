@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from semiad.models.base import BaseDetector
 from semiad.seeding import torch_generator
 
 
@@ -92,3 +93,34 @@ def predict_batched(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor,
                     batch_size: int = 8192) -> torch.Tensor:
     """Apply ``fn`` to ``X`` in large chunks (evaluation mode is the caller's job)."""
     return torch.cat([fn(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+
+
+class DeepDetector(BaseDetector):
+    """Hyperparameters every deep detector shares (App. D network sizes, App. E optimisation).
+
+    ``hidden_dims``/``rep_dim``: MLP widths and representation dimension d; ``n_epochs``, ``lr``,
+    ``lr_milestones`` (lr x 0.1 at each), ``batch_size``, ``weight_decay``: see
+    :class:`TrainSchedule`; ``device``: ``"auto" | "cpu" | "cuda"``; ``random_state``: seed of
+    weight init and mini-batch order.
+    """
+
+    def __init__(self, hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8,
+                 n_epochs: int = 150, lr: float = 1e-4, lr_milestones: Sequence[int] = (50,),
+                 batch_size: int = 200, weight_decay: float = 1e-6, device: str = "auto",
+                 random_state: int = 0):
+        self.hidden_dims = tuple(hidden_dims)
+        self.rep_dim = rep_dim
+        self.n_epochs = n_epochs
+        self.lr = lr
+        self.lr_milestones = tuple(lr_milestones)
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+
+    def _schedule(self, n_epochs: int | None = None,
+                  lr_milestones: Sequence[int] | None = None) -> TrainSchedule:
+        return TrainSchedule(
+            n_epochs=self.n_epochs if n_epochs is None else n_epochs, lr=self.lr,
+            lr_milestones=tuple(self.lr_milestones if lr_milestones is None else lr_milestones),
+            batch_size=self.batch_size, weight_decay=self.weight_decay)
