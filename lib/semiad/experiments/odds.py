@@ -251,8 +251,13 @@ def odds_cell(config: dict, runtime: dict) -> dict:
 # ---------------------------------------------------------------------------------------------
 # grid construction and results
 def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TABLE2_METHODS,
-                  data_sources: dict[str, str] | None = None, **protocol_overrides) -> list[dict]:
-    """All cells (autoencoders first, then methods) for a profile; validates every input first."""
+                  data_sources: dict[str, str] | None = None,
+                  n_rows: dict[str, int] | None = None, **protocol_overrides) -> list[dict]:
+    """All cells (autoencoders first, then methods) for a profile; validates every input first.
+
+    ``n_rows`` (rows per dataset, when known) drops the OC-SVM training cap from the configs of
+    datasets whose training split is below it, so that profiles share those cells.
+    """
     sizes = PROFILE_SIZES[check_profile(profile)]
     datasets = tuple(sizes["datasets"] if datasets is None else datasets)
     seeds = tuple(sizes["seeds"] if seeds is None else seeds)
@@ -281,7 +286,11 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
                 cell = {"task": "odds", **base, "seed": int(seed), "method": spec.method,
                         "params": dict(spec.params)}
                 if spec.method == "ocsvm":
-                    cell["ocsvm_max_train"] = sizes["ocsvm_max_train"]
+                    cap = sizes["ocsvm_max_train"]
+                    rows = (n_rows or {}).get(ds)
+                    if cap is not None and rows is not None and rows * protocol["train_fraction"] <= cap:
+                        cap = None  # not binding: identical to the uncapped cell
+                    cell["ocsvm_max_train"] = cap
                 else:
                     cell.update(arch=ae["arch"], train=train)
                     if spec.method in ("deep_sad", "deep_svdd"):
@@ -332,6 +341,12 @@ def dataset_sources(datasets, data_dir=None, on_missing: str = "error") -> dict[
             for ds in datasets}
 
 
+def _n_rows(datasets, data_dir, on_missing: str, max_rows: int | None) -> dict[str, int]:
+    rows = {ds: len(_load(ds, None if data_dir is None else str(data_dir), on_missing).y)
+            for ds in datasets}
+    return {ds: n if max_rows is None else min(n, max_rows) for ds, n in rows.items()}
+
+
 def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE2_METHODS,
              n_jobs: int = 1, backend: str = "loky", device: str = "auto",
              data_dir: str | os.PathLike | None = None, on_missing: str = "error",
@@ -341,7 +356,9 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
     sizes = PROFILE_SIZES[check_profile(profile)]
     datasets = tuple(sizes["datasets"] if datasets is None else datasets)
     sources = dataset_sources(datasets, data_dir, on_missing)
-    configs = build_configs(profile, datasets, seeds, methods, sources, **protocol_overrides)
+    n_rows = _n_rows(datasets, data_dir, on_missing, sizes["max_rows"])
+    configs = build_configs(profile, datasets, seeds, methods, sources, n_rows,
+                            **protocol_overrides)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
     ae_cfgs = [c for c in configs if c["task"] == "odds_ae"]
