@@ -157,3 +157,32 @@ def paper_vs_ours_errorbars(comparison_df: pd.DataFrame, datasets: Sequence[str]
     fig.legend(handles, labels, loc="upper right", ncols=2, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
+
+
+def paper_vs_ours_scatter(comparison: pd.DataFrame, title: str | None = None,
+                          lower: float | None = None) -> Figure:
+    """One-figure summary of a whole table: paper mean (x) vs ours (y) per cell, with both std
+    bars, the identity line and a shaded band of +-5 AUC points; one marker colour per method."""
+    ran = comparison.dropna(subset=["ours_mean"])
+    methods = list(dict.fromkeys(ran["method"]))
+    palette = dict(zip(methods, sns.color_palette("colorblind", len(methods)), strict=True))
+    fig, ax = plt.subplots(figsize=(6.2, 5.6))
+    lo = lower if lower is not None else max(0.0, math.floor(min(ran["paper_mean"].min(),
+                                                                 ran["ours_mean"].min()) / 10) * 10)
+    grid = np.array([lo, 100.0])
+    ax.plot(grid, grid, color="black", lw=1, zorder=1)
+    ax.fill_between(grid, grid - 5, grid + 5, color="0.9", zorder=0, label="±5 points")
+    for method, sub in ran.groupby("method", sort=False):
+        ax.errorbar(sub["paper_mean"], sub["ours_mean"], xerr=sub["paper_std"],
+                    yerr=sub["ours_std"], fmt="o", ms=5, lw=0.8, capsize=2, alpha=0.85,
+                    color=palette[method], label=method, zorder=2)
+    ax.set_xlim(lo, 100.5)
+    ax.set_ylim(lo, 100.5)
+    ax.set_aspect("equal")
+    ax.set_xlabel("paper: AUC (%)")
+    ax.set_ylabel("ours: AUC (%)")
+    within = ran["within_paper_std"].astype(bool).mean() * 100
+    ax.set_title(title or f"paper vs ours — {len(ran)} cells, {within:.0f}% within the paper's std")
+    ax.legend(loc="upper left", fontsize=8, frameon=True)
+    fig.tight_layout()
+    return fig

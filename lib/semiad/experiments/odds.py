@@ -7,9 +7,8 @@ autoencoder (App. C), trained once as its own cached cell.
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -20,11 +19,12 @@ from semiad.data.splits import odds_split
 from semiad.data.tabular import ODDS_DATASETS, TabularDataset, load_odds
 from semiad.experiments.cache import ResultCache, atomic_write_bytes
 from semiad.experiments.grid import register_task, run_grid
+from semiad.experiments.selection import select_and_score
 from semiad.metrics import auc
 from semiad.models import DETECTORS, make_detector
 from semiad.models.autoencoder import train_autoencoder
 from semiad.models.base import KNOWN_ANOMALY
-from semiad.models.networks import architecture_for
+from semiad.models.networks import MLPAutoencoder, architecture_for
 from semiad.models.shallow import OCSVM_GAMMAS, OCSVM_NUS
 from semiad.models.training import TrainSchedule
 from semiad.profiles import check_profile
@@ -32,14 +32,18 @@ from semiad.profiles import check_profile
 PAPER = "deep_sad"
 
 #: Sizes per profile. ``quick`` runs the paper protocol (10 seeds, 150 + 150 epochs) except that
-#: the OC-SVM is fit on at most 5,000 training rows (only shuttle, 27.6k rows, is affected).
+#: the shallow methods are fit on at most ``shallow_max_train`` training rows (OC-SVM, KDE; only
+#: shuttle's 27.6k rows exceed 5,000) and SSAD's dense QP on at most ``ssad_max_train`` rows.
 PROFILE_SIZES: dict[str, dict] = {
     "smoke": {"datasets": ("cardio", "thyroid"), "seeds": (0, 1), "n_epochs": 3,
-              "lr_milestones": (2,), "max_rows": 600, "ocsvm_max_train": 300},
+              "lr_milestones": (2,), "max_rows": 600, "shallow_max_train": 300,
+              "ssad_max_train": 150},
     "quick": {"datasets": ODDS_DATASETS, "seeds": tuple(range(10)), "n_epochs": 150,
-              "lr_milestones": (50,), "max_rows": None, "ocsvm_max_train": 5000},
+              "lr_milestones": (50,), "max_rows": None, "shallow_max_train": 5000,
+              "ssad_max_train": 1000},
     "paper": {"datasets": ODDS_DATASETS, "seeds": tuple(range(10)), "n_epochs": 150,
-              "lr_milestones": (50,), "max_rows": None, "ocsvm_max_train": None},
+              "lr_milestones": (50,), "max_rows": None, "shallow_max_train": None,
+              "ssad_max_train": None},
 }
 
 
@@ -57,27 +61,61 @@ class MethodSpec:
         return self.column or self.label
 
 
-#: Table 2 methods available in this issue. Like App. E, variants competing for one paper column
-#: are all run and kept in results.csv; the table reports the best per dataset by mean AUC:
-#: OC-SVM: one variant per nu (gamma selected per seed on 10% of the test set);
-#: Deep SVDD: one-class and soft-boundary with nu in {0.01, 0.1}.
-TABLE2_METHODS: tuple[MethodSpec, ...] = (
-    *(MethodSpec(f"OC-SVM Raw (nu={nu})", "ocsvm", (("nu", nu), ("selection", "test10")),
-                 "OC-SVM Raw") for nu in OCSVM_NUS),
-    MethodSpec("OC-SVM Raw (validation-selected)", "ocsvm", (("selection", "validation"),)),
-    MethodSpec("Deep SVDD (one-class)", "deep_svdd", (("objective", "one-class"),), "Deep SVDD"),
-    MethodSpec("Deep SVDD (soft-boundary, nu=0.01)", "deep_svdd",
-               (("nu", 0.01), ("objective", "soft-boundary")), "Deep SVDD"),
-    MethodSpec("Deep SVDD (soft-boundary, nu=0.1)", "deep_svdd",
-               (("nu", 0.1), ("objective", "soft-boundary")), "Deep SVDD"),
-    MethodSpec("Supervised Classifier", "supervised"),
-    MethodSpec("Deep SAD", "deep_sad", (("eta", 1.0),)),
+def _variants(label: str, method: str, features: str, **fixed) -> tuple[MethodSpec, ...]:
+    """OC-SVM variants, one per nu (gamma selected per seed on 10% of the test set), plus the
+    honest validation-selected one (gamma and nu selected on a training split)."""
+    base = {"features": features, **fixed}
+    per_nu = tuple(MethodSpec(f"{label} (nu={nu})", method,
+                              tuple(sorted({**base, "nu": nu, "selection": "test10"}.items())), label)
+                   for nu in OCSVM_NUS)
+    honest = MethodSpec(f"{label} (validation-selected)", method,
+                        tuple(sorted({**base, "selection": "validation"}.items())))
+    return (*per_nu, honest)
+
+
+def _spec(label: str, method: str, column: str | None = None, **params) -> MethodSpec:
+    return MethodSpec(label, method, tuple(sorted(params.items())), column)
+
+
+#: Every ODDS method of Tables 2 and 6 (and the IF/KDE baselines of Tables 3-5). Like App. E,
+#: variants competing for one paper column are all run and kept in results.csv; tables report
+#: the best per dataset by mean AUC ("we always report the better/best final result"):
+#: OC-SVM raw/hybrid: one variant per nu; Deep SVDD: one-class and soft-boundary nu in {.01, .1};
+#: SS-DGM: M2 and M1+M2. "Hybrid" = the shallow method on the bottleneck codes of the cached
+#: autoencoder of the same dataset and seed (App. E "Hybrid Variants").
+ALL_METHODS: tuple[MethodSpec, ...] = (
+    *_variants("OC-SVM Raw", "ocsvm", "raw"),
+    *_variants("OC-SVM Hybrid", "ocsvm", "hybrid"),
+    _spec("IF Raw", "iforest", features="raw"),
+    _spec("IF Hybrid", "iforest", features="hybrid"),
+    _spec("KDE Raw", "kde", features="raw"),
+    _spec("KDE Hybrid", "kde", features="hybrid"),
+    _spec("CAE", "ae"),
+    _spec("Deep SVDD (one-class)", "deep_svdd", "Deep SVDD", objective="one-class"),
+    _spec("Deep SVDD (soft-boundary, nu=0.01)", "deep_svdd", "Deep SVDD", nu=0.01,
+          objective="soft-boundary"),
+    _spec("Deep SVDD (soft-boundary, nu=0.1)", "deep_svdd", "Deep SVDD", nu=0.1,
+          objective="soft-boundary"),
+    _spec("SSAD Raw", "ssad", features="raw", selection="test10"),
+    _spec("SSAD Raw (validation-selected)", "ssad", features="raw", selection="validation"),
+    _spec("SSAD Hybrid", "ssad", features="hybrid", selection="test10"),
+    _spec("SS-DGM (M2)", "ssdgm", "SS-DGM", model="M2"),
+    _spec("SS-DGM (M1+M2)", "ssdgm", "SS-DGM", model="M1+M2"),
+    _spec("Supervised Classifier", "supervised"),
+    _spec("Deep SAD", "deep_sad", eta=1.0),
 )
-#: Table 2 columns in the paper's order.
+#: Paper columns, in the paper's order.
 TABLE2_COLUMNS = ("OC-SVM Raw", "OC-SVM Hybrid", "Deep SVDD", "SSAD Raw", "SSAD Hybrid",
                   "Supervised Classifier", "Deep SAD")
-DEEP_METHODS = ("deep_sad", "deep_svdd", "supervised")
-SELECTIONS = ("test10", "validation")
+TABLE6_COLUMNS = ("OC-SVM Raw", "OC-SVM Hybrid", "CAE", "Deep SVDD", "SSAD Raw", "SSAD Hybrid",
+                  "SS-DGM", "Deep SAD", "Supervised Classifier")
+#: Shallow baselines of Tables 3-5 that Table 6 does not list; reported beside it.
+EXTRA_COLUMNS = ("IF Raw", "IF Hybrid", "KDE Raw", "KDE Hybrid")
+TABLE2_METHODS = tuple(m for m in ALL_METHODS if m.table_column in TABLE2_COLUMNS
+                       or m.label.endswith("(validation-selected)"))
+DEEP_METHODS = ("deep_sad", "deep_svdd", "supervised", "ssdgm")
+SHALLOW_METHODS = ("ocsvm", "ssad", "iforest", "kde")
+USES_AUTOENCODER = ("deep_sad", "deep_svdd", "ae")
 
 
 def default_protocol(**overrides) -> dict:
@@ -159,62 +197,56 @@ def load_pretrained_state(ae_config: dict, runtime: dict) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def _stratified_subset(y: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """Indices of a class-stratified ``fraction`` of ``y`` with at least one row per class."""
-    parts = []
-    for label in np.unique(y):
-        idx = np.flatnonzero(y == label)
-        parts.append(rng.choice(idx, size=max(1, int(math.ceil(fraction * len(idx)))), replace=False))
-    return np.sort(np.concatenate(parts))
+def cached_autoencoder(ae_config: dict, runtime: dict) -> MLPAutoencoder:
+    """The cached, converged autoencoder of a (dataset, seed), in evaluation mode."""
+    arch = ae_config["arch"]
+    ae = MLPAutoencoder(_n_features(ae_config, runtime), arch["hidden_dims"], arch["rep_dim"],
+                        ae_config["protocol"]["minmax_after_standardize"])
+    ae.load_state_dict(load_pretrained_state(ae_config, runtime))
+    return ae.eval()
 
 
-def ocsvm_with_selection(split, params: dict, seed: int, max_train: int | None) -> dict:
-    """App. E OC-SVM: "select the RBF scale gamma in {2^-7..2^2} ... repeat this over nu in
-    {.01,.05,.1,.2,.5} and then report the best final result".
+def _n_features(config: dict, runtime: dict) -> int:
+    return _load(config["dataset"], runtime.get("data_dir"), runtime.get("on_missing", "error")).X.shape[1]
 
-    ``selection="test10"`` (the paper's deliberately unfair protocol): for the given ``nu``, pick
-    gamma by AUC on a random class-stratified 10% of the *test* set, report AUC on the full test
-    set; the best nu is then chosen at table level (:func:`semiad.tables.best_variant_per_column`),
-    exactly like the paper's "best final result".
-    ``selection="validation"`` (honest): (gamma, nu) jointly by AUC of the labeled anomalies vs the
-    unlabeled rows of a 20% validation split of the *training* set, then refit on all training rows.
-    """
-    selection = params.get("selection", "test10")
-    if selection not in SELECTIONS:
-        raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
-    rng = np.random.default_rng([seed, 7])
-    nus = OCSVM_NUS if params.get("nu") is None else (params["nu"],)
-    grid = [(g, nu) for nu in nus for g in OCSVM_GAMMAS]
 
-    def fit(g, nu, X, y_semi):
-        return make_detector("ocsvm", gamma=g, nu=nu, max_train_samples=max_train,
-                             random_state=seed).fit(X, y_semi)
+@torch.no_grad()
+def hybrid_split(split, ae: MLPAutoencoder):
+    """App. E "Hybrid Variants": the same split with features replaced by bottleneck codes."""
+    def encode(X):
+        return ae.encoder(torch.as_tensor(X)).numpy().astype(np.float32)
+    return replace(split, X_train=encode(split.X_train), X_test=encode(split.X_test))
 
-    best = (-np.inf, None, None)
-    if selection == "test10":
-        sel = _stratified_subset(split.y_test, 0.1, rng)
-        for g, nu in grid:
-            det = fit(g, nu, split.X_train, split.y_semi)
-            sel_auc = auc(split.y_test[sel], det.decision_function(split.X_test[sel]))
-            if sel_auc > best[0]:
-                best = (sel_auc, (g, nu), det)
-        det = best[2]
-    else:
-        known = (split.y_semi == KNOWN_ANOMALY).astype(int)
-        if known.sum() == 0:
-            raise ValueError("validation selection needs labeled anomalies in the training set")
-        val = _stratified_subset(known, 0.2, rng)
-        fit_mask = np.ones(len(known), bool)
-        fit_mask[val] = False
-        for g, nu in grid:
-            cand = fit(g, nu, split.X_train[fit_mask], split.y_semi[fit_mask])
-            val_auc = auc(known[val], cand.decision_function(split.X_train[val]))
-            if val_auc > best[0]:
-                best = (val_auc, (g, nu), None)
-        det = fit(*best[1], split.X_train, split.y_semi)
+
+#: hyperparameter candidates of the methods that are selected (App. E)
+def _candidates(method: str, params: dict, seed: int, cap: int | None) -> list[dict]:
+    if method == "ocsvm":
+        nus = OCSVM_NUS if params.get("nu") is None else (params["nu"],)
+        return [{"gamma": g, "nu": nu, "max_train_samples": cap, "random_state": seed}
+                for nu in nus for g in OCSVM_GAMMAS]
+    # SSAD: kappa = eta_u = eta_l = 1 as recommended by Goernitz et al. (App. E); gamma selected
+    return [{"gamma": g, "max_train_samples": cap, "random_state": seed} for g in OCSVM_GAMMAS]
+
+
+def shallow_cell(config: dict, split, runtime: dict) -> dict:
+    """OC-SVM / SSAD (gamma, nu selected by the cell's protocol), IF and KDE, raw or hybrid."""
+    method, params, seed = config["method"], dict(config["params"]), config["seed"]
+    if params.get("features", "raw") == "hybrid":
+        split = hybrid_split(split, cached_autoencoder(config["ae"], runtime))
+    cap = config.get("max_train_samples")
+    if method in ("ocsvm", "ssad"):
+        rng = np.random.default_rng([seed, 7])
+        out = select_and_score(lambda **p: make_detector(method, **p),
+                               _candidates(method, params, seed, cap), split,
+                               params.get("selection", "test10"), rng)
+        chosen = out["info"].pop("selected")
+        out["info"].update(gamma=chosen["gamma"], nu=chosen.get("nu"))
+        return out
+    extra = {"max_train_samples": cap} if method == "kde" else {}
+    det = make_detector(method, random_state=seed, **extra).fit(split.X_train, split.y_semi)
+    info = {"bandwidth": det.bandwidth_} if method == "kde" else {}
     return {"metrics": {"auc": auc(split.y_test, det.decision_function(split.X_test))},
-            "info": {"gamma": best[1][0], "nu": best[1][1], "selection_auc": best[0],
-                     "selection": selection}}
+            "info": info}
 
 
 @register_task("odds")
@@ -224,10 +256,16 @@ def odds_cell(config: dict, runtime: dict) -> dict:
     method, params, seed = config["method"], dict(config["params"]), config["seed"]
     info = {"n_train": len(split.y_semi), "n_labeled_anomalies": split.n_labeled_anomalies,
             "n_test": len(split.y_test)}
-    if method == "ocsvm":
-        out = ocsvm_with_selection(split, params, seed, config.get("ocsvm_max_train"))
+    if method in SHALLOW_METHODS:
+        out = shallow_cell(config, split, runtime)
         out["info"].update(info)
         return out
+    if method == "ae":  # (C)AE baseline: reconstruction error of the cached autoencoder
+        ae = cached_autoencoder(config["ae"], runtime)
+        with torch.no_grad():
+            Xt = torch.as_tensor(split.X_test)
+            scores = torch.mean((ae(Xt) - Xt) ** 2, dim=1).numpy()
+        return {"metrics": {"auc": auc(split.y_test, scores)}, "info": info}
     if method in DEEP_METHODS:
         train = config["train"]
         params.update(hidden_dims=tuple(config["arch"]["hidden_dims"]),
@@ -280,21 +318,24 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
         for seed in seeds:
             ae = {"task": "odds_ae", **base, "seed": int(seed),
                   "arch": {"hidden_dims": list(hidden), "rep_dim": rep}, "train": train}
-            if any(m.method in ("deep_sad", "deep_svdd") for m in methods):
+            if any(m.method in USES_AUTOENCODER or dict(m.params).get("features") == "hybrid"
+                   for m in methods):
                 ae_cells.append(ae)
             for spec in methods:
                 cell = {"task": "odds", **base, "seed": int(seed), "method": spec.method,
                         "params": dict(spec.params)}
-                if spec.method == "ocsvm":
-                    cap = sizes["ocsvm_max_train"]
+                params = dict(spec.params)
+                if spec.method in SHALLOW_METHODS:
+                    cap = sizes["ssad_max_train" if spec.method == "ssad" else "shallow_max_train"]
                     rows = (n_rows or {}).get(ds)
                     if cap is not None and rows is not None and rows * protocol["train_fraction"] <= cap:
                         cap = None  # not binding: identical to the uncapped cell
-                    cell["ocsvm_max_train"] = cap
+                    if spec.method != "iforest":  # IF subsamples psi = 256 rows by design
+                        cell["max_train_samples"] = cap
                 else:
                     cell.update(arch=ae["arch"], train=train)
-                    if spec.method in ("deep_sad", "deep_svdd"):
-                        cell["ae"] = ae
+                if spec.method in USES_AUTOENCODER or params.get("features") == "hybrid":
+                    cell["ae"] = ae
                 method_cells.append(cell)
     return ae_cells + method_cells
 
@@ -387,20 +428,21 @@ def table1(datasets=ODDS_DATASETS, data_dir=None, on_missing: str = "error") -> 
     return table
 
 
-def selection_effect(results: pd.DataFrame) -> pd.DataFrame:
-    """OC-SVM with the paper's test-subset selection vs honest validation selection (AUC %)."""
+def selection_effect(results: pd.DataFrame, column: str = "OC-SVM Raw") -> pd.DataFrame:
+    """The paper's test-subset selection vs the honest validation selection (AUC %) for one
+    selected method (``"OC-SVM Raw"`` or ``"SSAD Raw"``)."""
     from semiad.tables import best_variant_per_column
 
     paper = best_variant_per_column(results)
-    paper = paper[paper["method"] == "OC-SVM Raw"].assign(
-        method="test-subset selection (paper)")
+    paper = paper[paper["method"] == column].assign(method="test-subset selection (paper)")
     honest = results[(results["metric"] == "auc")
-                     & (results["method"] == "OC-SVM Raw (validation-selected)")].assign(
+                     & (results["method"] == f"{column} (validation-selected)")].assign(
         method="validation selection (honest)")
     both = pd.concat([paper, honest])
     table = (both.groupby(["dataset", "method"])["value"].agg(["mean", "std"]) * 100).unstack()
-    table.columns = [f"{stat} | {method}" for stat, method in table.columns]
-    table["nu chosen (paper protocol)"] = paper.groupby("dataset")["chosen_variant"].first()
+    table.columns = [f"{column} {stat} | {method}" for stat, method in table.columns]
+    if paper["chosen_variant"].nunique() > 1 or column.startswith("OC-SVM"):
+        table["variant chosen (paper protocol)"] = paper.groupby("dataset")["chosen_variant"].first()
     return table.round(1)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from semiad.models.autoencoder import AutoencoderDetector, train_autoencoder
 from semiad.models.base import BaseDetector, check_inputs
 from semiad.models.deep_sad import DeepSAD, DeepSVDD, deep_sad_loss, init_center
-from semiad.models.shallow import OCSVM
+from semiad.models.shallow import OCSVM, IsolationForestDetector, KDEDetector
+from semiad.models.ssad import SSAD
+from semiad.models.ssdgm import SSDGM
 from semiad.models.supervised import SupervisedClassifier
 
 #: Method names used in configs, results.csv and the notebooks.
@@ -15,6 +17,10 @@ DETECTORS: dict[str, type[BaseDetector]] = {
     "ocsvm": OCSVM,
     "supervised": SupervisedClassifier,
     "ae": AutoencoderDetector,
+    "iforest": IsolationForestDetector,
+    "kde": KDEDetector,
+    "ssad": SSAD,
+    "ssdgm": SSDGM,
 }
 
 
@@ -27,6 +33,6 @@ def make_detector(name: str, **params) -> BaseDetector:
     return cls(**params)
 
 
-__all__ = ["DETECTORS", "AutoencoderDetector", "BaseDetector", "DeepSAD", "DeepSVDD", "OCSVM",
-           "SupervisedClassifier", "check_inputs", "deep_sad_loss", "init_center", "make_detector",
-           "train_autoencoder"]
+__all__ = ["DETECTORS", "OCSVM", "SSAD", "SSDGM", "AutoencoderDetector", "BaseDetector", "DeepSAD",
+           "DeepSVDD", "IsolationForestDetector", "KDEDetector", "SupervisedClassifier",
+           "check_inputs", "deep_sad_loss", "init_center", "make_detector", "train_autoencoder"]
