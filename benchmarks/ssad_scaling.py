@@ -42,7 +42,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[500, 1000, 2000, 4000, 8000])
     parser.add_argument("--gamma", type=float, default=2.0 ** -3, help="RBF scale (Deep SAD grid 2^-7..2^2)")
-    parser.add_argument("--nu", type=float, default=0.1, help="SSAD slack scaling (see semiad.models.ssad)")
+    parser.add_argument("--nu", type=lambda v: None if v.lower() == "none" else float(v), default=0.1,
+                        help="SSAD slack scaling (semiad.models.ssad); 'none' = literal per-point weights")
     parser.add_argument("--labeled-ratio", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (cvxopt and numpy)")
@@ -55,7 +56,7 @@ def main() -> None:
     n_avail = len(split.y_semi)
     print(f"shuttle ({data.source}: {len(data.y)} rows, d={data.X.shape[1]}); train pool {n_avail} rows "
           f"({split.n_labeled_anomalies} labeled anomalies), test {len(split.y_test)} rows "
-          f"({int(split.y_test.sum())} anomalies); SSAD gamma={args.gamma:g}, nu={args.nu:g}, kappa=eta_u="
+          f"({int(split.y_test.sum())} anomalies); SSAD gamma={args.gamma:g}, nu={args.nu}, kappa=eta_u="
           f"eta_l=1, {args.threads} BLAS thread(s), labeled ratio {args.labeled_ratio:g}")
 
     rows = []

@@ -131,3 +131,22 @@ def test_odds_smoke_grid_results_are_sane(tmp_path):
     assert auc.value.between(0, 1).all() and auc.value.nunique() > 1
     assert set(df.columns) >= {"method", "dataset", "setting", "seed", "metric", "value"}
     assert np.isfinite(df[df.metric == "selected_gamma"].value).all()
+
+
+@requires_real_data
+def test_hybrid_and_cae_cells_reuse_the_cached_autoencoder(tmp_path, monkeypatch):
+    specs = [m for m in odds.ALL_METHODS if m.label in ("IF Hybrid", "CAE", "SSAD Hybrid")]
+    cfgs = odds.build_configs("smoke", datasets=["thyroid"], seeds=[0], methods=specs)
+    ae_cfgs = [c for c in cfgs if c["task"] == "odds_ae"]
+    assert len(ae_cfgs) == 1 and all(c["ae"] == ae_cfgs[0] for c in cfgs if c["task"] == "odds")
+    run_grid(ae_cfgs, backend="sequential", cache_root=tmp_path, progress=False)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the autoencoder was retrained instead of loaded from the cache")
+
+    monkeypatch.setattr(odds, "train_autoencoder", no_training)
+    recs = run_grid([c for c in cfgs if c["task"] == "odds"], backend="sequential",
+                    cache_root=tmp_path, progress=False)
+    assert [r["status"] for r in recs] == ["ok"] * 3, [r.get("error") for r in recs]
+    ae = odds.cached_autoencoder(ae_cfgs[0], {"cache_root": str(tmp_path)})
+    assert not ae.training and ae.encoder.rep_dim == 4  # thyroid: 32-16-4 (App. D)
