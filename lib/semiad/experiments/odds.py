@@ -7,6 +7,7 @@ autoencoder (App. C), trained once as its own cached cell.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -26,6 +27,7 @@ from semiad.models.autoencoder import train_autoencoder
 from semiad.models.base import KNOWN_ANOMALY
 from semiad.models.networks import MLPAutoencoder, architecture_for
 from semiad.models.shallow import OCSVM_GAMMAS, OCSVM_NUS
+from semiad.models.ssad import SSAD_GAMMAS
 from semiad.models.training import TrainSchedule
 from semiad.profiles import check_profile
 
@@ -184,7 +186,6 @@ def pretrain_autoencoder_cell(config: dict, runtime: dict) -> dict:
                                     _schedule(config["train"]),
                                     output_sigmoid=config["protocol"]["minmax_after_standardize"],
                                     seed=config["seed"])
-    import io
     buf = io.BytesIO()
     torch.save({k: v.cpu() for k, v in ae.state_dict().items()}, buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -221,14 +222,14 @@ def hybrid_split(split, ae: MLPAutoencoder):
     return replace(split, X_train=encode(split.X_train), X_test=encode(split.X_test))
 
 
-#: hyperparameter candidates of the methods that are selected (App. E)
 def _candidates(method: str, params: dict, seed: int, cap: int | None) -> list[dict]:
+    """Hyperparameter candidates of the selected methods (App. E): OC-SVM gamma x nu (or gamma for
+    a fixed nu), SSAD gamma with kappa = eta_u = eta_l = 1 as Goernitz et al. recommend."""
     if method == "ocsvm":
         nus = OCSVM_NUS if params.get("nu") is None else (params["nu"],)
         return [{"gamma": g, "nu": nu, "max_train_samples": cap, "random_state": seed}
                 for nu in nus for g in OCSVM_GAMMAS]
-    # SSAD: kappa = eta_u = eta_l = 1 as recommended by Goernitz et al. (App. E); gamma selected
-    return [{"gamma": g, "max_train_samples": cap, "random_state": seed} for g in OCSVM_GAMMAS]
+    return [{"gamma": g, "max_train_samples": cap, "random_state": seed} for g in SSAD_GAMMAS]
 
 
 def shallow_cell(config: dict, split, runtime: dict) -> dict:
