@@ -16,15 +16,6 @@ def auc(y_true, scores) -> float:
     return float(roc_auc_score(y_true, scores))
 
 
-def mean_std_table(df: pd.DataFrame, row: str, col: str, value: str = "value",
-                   scale: float = 100.0) -> pd.DataFrame:
-    """Long results -> ``row x col`` table of "mean ± std" strings (the paper's format)."""
-    agg = df.groupby([row, col])[value].agg(["mean", "std"]) * scale
-    cells = agg.apply(lambda r: f"{r['mean']:.1f}±{0 if np.isnan(r['std']) else r['std']:.1f}",
-                      axis=1)
-    return cells.unstack(col)
-
-
 def wilcoxon_first_vs_second(per_seed: pd.DataFrame, alpha: float = 0.05) -> dict:
     """Paper's star: Wilcoxon signed-rank test between the best and second-best method.
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pandas as pd
-
 from semiad.data.demo import DEMO_BANNER
 
 
@@ -31,13 +29,3 @@ def demo_banner(sources: Mapping[str, str]) -> str | None:
         pass
     print(text)
     return text
-
-
-def markdown_table(df: pd.DataFrame, floatfmt: str = ".1f") -> str:
-    """Render a DataFrame as a GitHub markdown table without the optional tabulate dependency."""
-    cols = [df.index.name or ""] + [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for idx, row in df.iterrows():
-        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join([str(idx), *cells]) + " |")
-    return "\n".join(lines)
