@@ -100,3 +100,18 @@ def test_bad_arguments_raise():
         SSDGM(alpha=-1.0)
     with pytest.raises(RuntimeError):
         SSDGM().elbo(np.zeros((3, 2), np.float32))
+
+
+def test_row_cap_trains_on_a_stratified_subsample():
+    X, y, y_semi = _blobs()
+    fast = {**FAST, "n_epochs": 2}
+    a = SSDGM(max_train_samples=100, random_state=1, **fast).fit(X, y_semi)
+    b = SSDGM(max_train_samples=100, random_state=1, **fast).fit(X, y_semi)
+    assert len(a.train_index_) == 100
+    np.testing.assert_array_equal(a.train_index_, b.train_index_)
+    np.testing.assert_allclose(a.decision_function(X), b.decision_function(X), rtol=0, atol=0)
+    kept = y_semi[a.train_index_]
+    assert (kept == -1).sum() == 2  # 5 of 300 labeled -> 5/3 of 100, largest remainder -> 2
+    assert len(SSDGM(**fast).fit(X, y_semi).train_index_) == 300
+    with pytest.raises(ValueError, match="max_train_samples"):
+        SSDGM(max_train_samples=1)

@@ -34,6 +34,32 @@ def check_inputs(X, y_semi=None) -> tuple[np.ndarray, np.ndarray]:
     return X, y_semi
 
 
+def stratified_subsample(y_semi: np.ndarray, cap: int | None, random_state: int = 0) -> np.ndarray:
+    """Sorted row indices of a proportional, semi-label-stratified subsample of at most ``cap`` rows.
+
+    All rows when ``cap`` is ``None`` or not binding. Each semi-label group (known anomaly, known
+    normal, unlabeled) keeps its share of the rows (largest-remainder rounding; a group that is
+    present keeps at least one row), so a capped fit keeps the experiment's labeled-anomaly ratio
+    gamma_l. Every group is drawn uniformly with ``random_state``.
+    """
+    y_semi = np.asarray(y_semi)
+    n = len(y_semi)
+    if cap is None or n <= cap:
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    groups = [g for g in (np.flatnonzero(y_semi == v) for v in
+                          (KNOWN_ANOMALY, KNOWN_NORMAL, UNLABELED)) if len(g)]
+    sizes = np.array([len(g) for g in groups], dtype=float)
+    quota = cap * sizes / sizes.sum()
+    take = np.maximum(np.floor(quota).astype(int), 1)
+    for k in np.argsort(-(quota - take)):
+        if take.sum() >= cap:
+            break
+        take[k] += 1
+    picked = [rng.choice(g, min(t, len(g)), replace=False) for g, t in zip(groups, take, strict=True)]
+    return np.sort(np.concatenate(picked))
+
+
 class BaseDetector:
     """Base class: stores nothing, documents the contract; subclasses implement ``_fit``/``_score``."""
 

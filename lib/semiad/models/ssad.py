@@ -77,7 +77,8 @@ Infeasible settings (e.g. ``kappa * nu > eta_l``) raise ``ValueError`` before so
 
 Cost: the dense kernel matrix is ``n^2`` doubles (n = 8000 -> 512 MB; cvxopt's Cholesky KKT
 solver holds another ``n x n`` matrix and costs O(n^3) per interior-point iteration).
-``max_train_samples`` caps ``n`` by a stratified subsample (see :meth:`SSAD._subsample`).
+``max_train_samples`` caps ``n`` by a stratified subsample
+(see :func:`semiad.models.base.stratified_subsample`).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics.pairwise import rbf_kernel
 
-from semiad.models.base import KNOWN_ANOMALY, KNOWN_NORMAL, UNLABELED, BaseDetector
+from semiad.models.base import KNOWN_ANOMALY, KNOWN_NORMAL, UNLABELED, BaseDetector, stratified_subsample
 
 #: Deep SAD App. E: RBF scale gamma in {2^-7, ..., 2^2}; kappa = eta_u = eta_l = 1.
 SSAD_GAMMAS: tuple[float, ...] = tuple(2.0 ** k for k in range(-7, 3))
@@ -174,31 +175,6 @@ class SSAD(BaseDetector):
         self.random_state = random_state
         self.nu = nu
 
-    # ------------------------------------------------------------------ subsample
-    def _subsample(self, X: np.ndarray, y_semi: np.ndarray) -> np.ndarray:
-        """Sorted row indices of the training subsample (all rows if no cap or small enough).
-
-        Stratified by semi-label and *proportional*, so the subsample keeps the experiment's
-        labeled-anomaly ratio gamma_l (largest-remainder rounding; a group that is present keeps
-        at least one row). Each group is drawn uniformly with ``random_state``.
-        """
-        n, cap = len(X), self.max_train_samples
-        if cap is None or n <= cap:
-            return np.arange(n)
-        rng = np.random.default_rng(self.random_state)
-        groups = [g for g in (np.flatnonzero(y_semi == v) for v in
-                              (KNOWN_ANOMALY, KNOWN_NORMAL, UNLABELED)) if len(g)]
-        sizes = np.array([len(g) for g in groups], dtype=float)
-        quota = cap * sizes / sizes.sum()
-        take = np.maximum(np.floor(quota).astype(int), 1)
-        for k in np.argsort(-(quota - take)):
-            if take.sum() >= cap:
-                break
-            take[k] += 1
-        picked = [rng.choice(g, min(t, len(g)), replace=False)
-                  for g, t in zip(groups, take, strict=True)]
-        return np.sort(np.concatenate(picked))
-
     # ------------------------------------------------------------------ fit
     def _weights(self, y_semi: np.ndarray) -> tuple[np.ndarray, float]:
         """Per-point upper bounds ``C_i`` and ``kappa_eff`` (see "Slack weights" above)."""
@@ -233,7 +209,7 @@ class SSAD(BaseDetector):
         except ImportError as err:  # pragma: no cover - environment problem
             raise ImportError("SSAD needs cvxopt (pip install cvxopt)") from err
 
-        idx = self._subsample(X, y_semi)
+        idx = stratified_subsample(y_semi, self.max_train_samples, self.random_state)
         X = np.ascontiguousarray(X[idx], dtype=np.float64)
         y_semi = y_semi[idx]
         n = len(X)

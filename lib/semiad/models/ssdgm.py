@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from semiad.device import resolve_device
-from semiad.models.base import KNOWN_ANOMALY, UNLABELED
+from semiad.models.base import KNOWN_ANOMALY, UNLABELED, stratified_subsample
 from semiad.models.networks import LEAKY_SLOPE, glorot_uniform_
 from semiad.models.training import DeepDetector, predict_batched, train_minibatch
 from semiad.seeding import local_seed, seed_everything
@@ -163,7 +163,9 @@ class SSDGM(DeepDetector):
     trained first on all X). ``latent_dim``: dimension of z (and of M1's code); default ``rep_dim``.
     ``alpha``: weight of the labeled classification loss per data point, i.e. Kingma's Eq. (9)
     ``alpha_K = alpha * N`` (default 0.1, as in the paper). ``m1_n_epochs``: epochs of M1 (default
-    ``n_epochs``; same lr schedule). Other arguments: the shared
+    ``n_epochs``; same lr schedule). ``max_train_samples``: train on a proportional, semi-label-stratified
+    subsample of at most this many rows (:func:`~semiad.models.base.stratified_subsample`, drawn with
+    ``random_state``; ``None`` = all rows; the quick profile uses it on shuttle). Other arguments: the shared
     :class:`~semiad.models.training.DeepDetector` hyperparameters.
 
     After ``fit``: ``history_`` (per-epoch M2 loss, Eq. 9 / N), ``m1_history_`` (per-epoch M1 loss,
@@ -174,7 +176,7 @@ class SSDGM(DeepDetector):
     uses_labeled_anomalies = True
 
     def __init__(self, model: str = "M2", latent_dim: int | None = None, alpha: float = 0.1,
-                 m1_n_epochs: int | None = None, **shared):
+                 m1_n_epochs: int | None = None, max_train_samples: int | None = None, **shared):
         super().__init__(**shared)
         if model not in SSDGM_MODELS:
             raise ValueError(f"model must be one of {SSDGM_MODELS}, got {model!r}")
@@ -186,6 +188,9 @@ class SSDGM(DeepDetector):
         self.latent_dim = latent_dim
         self.alpha = alpha
         self.m1_n_epochs = m1_n_epochs
+        if max_train_samples is not None and max_train_samples < 2:
+            raise ValueError(f"max_train_samples must be None or >= 2, got {max_train_samples}")
+        self.max_train_samples = max_train_samples
 
     @property
     def _latent(self) -> int:
@@ -193,6 +198,8 @@ class SSDGM(DeepDetector):
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
         dev = resolve_device(self.device)
+        self.train_index_ = stratified_subsample(y_semi, self.max_train_samples, self.random_state)
+        X, y_semi = X[self.train_index_], y_semi[self.train_index_]
         Xt = torch.as_tensor(X, device=dev)
         yt = torch.as_tensor(y_semi, device=dev)
         with local_seed(self.random_state):  # reproducible, without touching the caller's RNGs
