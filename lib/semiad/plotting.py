@@ -186,3 +186,39 @@ def paper_vs_ours_scatter(comparison: pd.DataFrame, title: str | None = None,
     ax.legend(loc="upper left", fontsize=8, frameon=True)
     fig.tight_layout()
     return fig
+
+
+def curves_by_panel(table: pd.DataFrame, panel: str, x: str, hue: str, mean: str = "mean",
+                    std: str | None = "std", ylabel: str = "", xlabel: str | None = None,
+                    panel_titles: dict[str, str] | None = None, hue_order: Sequence[str] | None = None,
+                    highlight: str | None = None, ncols: int | None = None) -> Figure:
+    """One panel per value of ``panel``: ``mean`` vs ``x`` for every ``hue`` (e.g. method), with a
+    ``mean ± std`` band; ``highlight`` draws one hue thicker (e.g. the paper's method)."""
+    panels = list(dict.fromkeys(table[panel]))
+    hues = list(hue_order or dict.fromkeys(table[hue]))
+    ncols = ncols or len(panels)
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False)
+    palette = dict(zip(hues, sns.color_palette("tab10", len(hues)), strict=True))
+    for ax, name in zip(axes.flat, panels, strict=False):
+        sub = table[table[panel] == name]
+        for h in hues:
+            g = sub[sub[hue] == h].sort_values(x)
+            if g.empty:
+                continue
+            lw = 2.6 if h == highlight else 1.3
+            ax.plot(g[x], g[mean], marker="o", ms=3.5, lw=lw, color=palette[h], label=h,
+                    zorder=3 if h == highlight else 2)
+            if std is not None:
+                ax.fill_between(g[x], g[mean] - g[std].fillna(0), g[mean] + g[std].fillna(0),
+                                color=palette[h], alpha=0.12, lw=0)
+        ax.set_title((panel_titles or {}).get(name, name))
+        ax.set_xlabel(xlabel or x)
+        ax.set_ylabel(ylabel)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 8), frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig

@@ -21,7 +21,7 @@ class DatasetSpec:
 
     name: str
     kind: str
-    files: dict[str, str]  # relative path -> sha256
+    files: dict[str, str | None]  # relative path -> sha256 (None: not pinned, see resolve.py)
     urls: dict[str, str] = field(default_factory=dict)
     homepage: str = ""
     license: str = ""

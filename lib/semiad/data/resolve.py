@@ -9,6 +9,13 @@ Resolution order (issue #2, "Data layer"):
 4. otherwise :class:`DataNotFoundError`, whose message names the missing file, the URL and the
    command that fixes it. Falling back to embedded demo data is the *loader's* decision, made
    only when the caller asked for it, and always announced.
+
+Unpinned files: a registry entry may give ``null`` instead of a sha256 when no trusted copy was
+available to hash (e.g. UCI HAR, which could not be fetched while the registry was written). Such
+a file is used without a checksum when found locally (with a warning that shows its sha256, so
+it can be pinned), and a *download* of it is accepted only if the loader passes a structural
+``check`` that the file passes; without a check the download is refused. A structural check is
+weaker than a checksum — it proves the shape, not the provenance — and the warning says so.
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ import shutil
 import tempfile
 import urllib.request
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from semiad.data.registry import DatasetSpec
 from semiad.paths import download_cache_dir
 
 _VERIFIED: set[tuple[str, int, float]] = set()
+_UNPINNED_WARNED: set[tuple[str, int, float]] = set()
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -70,14 +79,46 @@ def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     return dirs
 
 
-def _download(url: str, target: Path, expected: str, timeout: float = 60.0) -> None:
+def _file_key(path: Path) -> tuple[str, int, float]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime
+
+
+def _warn_unpinned(spec: DatasetSpec, rel: str, path: Path, how: str) -> None:
+    """Say (once per file version) that ``path`` has no pinned sha256, and what its sha256 is."""
+    key = _file_key(path)
+    if key in _UNPINNED_WARNED:
+        return
+    _UNPINNED_WARNED.add(key)
+    warnings.warn(f"dataset {spec.name!r}: {rel} has no pinned sha256 in the registry; {how}. "
+                  f"Its sha256 is {sha256_of(path)} — pin it in data/registry.json once you trust "
+                  "this copy.", stacklevel=4)
+
+
+def _download(url: str, target: Path, expected: str | None, timeout: float = 60.0,
+              check: Callable[[Path], None] | None = None) -> None:
+    """Fetch ``url`` to ``target`` via a temporary file; keep it only if it passes verification.
+
+    Verification is the sha256 ``expected``, or, when that is ``None`` (unpinned), ``check``;
+    an unpinned file without a check is refused before anything is fetched.
+    """
+    if expected is None and check is None:
+        raise ChecksumError(f"{target.name}: the registry pins no sha256 and the loader gives no "
+                            "structural check, so a download cannot be verified; refusing it")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
         tmp_path = Path(tmp.name)
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (https URL from registry)
             shutil.copyfileobj(response, tmp)
     try:
-        verify(tmp_path, expected)
+        if expected is not None:
+            verify(tmp_path, expected)
+        else:
+            try:
+                check(tmp_path)  # type: ignore[misc]  # not None here (refused above)
+            except Exception as exc:  # any parse error means "not the expected file"
+                raise ChecksumError(f"{url}: the downloaded file fails the structural check "
+                                    f"({exc}); it was not kept") from exc
     except ChecksumError:
         tmp_path.unlink(missing_ok=True)
         raise
@@ -85,15 +126,23 @@ def _download(url: str, target: Path, expected: str, timeout: float = 60.0) -> N
 
 
 def resolve_files(spec: DatasetSpec, data_dir: str | os.PathLike | None = None,
-                  download: bool | None = None) -> dict[str, Path]:
-    """Absolute, checksum-verified paths of every file of ``spec`` (see module docstring)."""
+                  download: bool | None = None,
+                  check: Callable[[Path], None] | None = None) -> dict[str, Path]:
+    """Absolute, checksum-verified paths of every file of ``spec`` (see module docstring).
+
+    ``check`` (optional) validates the structure of a downloaded file whose registry sha256 is
+    ``null``; it must raise on a file that is not the expected one. Pinned files ignore it.
+    """
     if download is None:
         download = os.environ.get("SEMIAD_OFFLINE", "0") != "1"
     found: dict[str, Path] = {}
     for rel, digest in spec.files.items():
         for base in candidate_dirs(data_dir):
             if (base / rel).is_file():
-                verify(base / rel, digest)
+                if digest is None:
+                    _warn_unpinned(spec, rel, base / rel, "it is used unverified")
+                else:
+                    verify(base / rel, digest)
                 found[rel] = base / rel
                 break
         else:
@@ -103,7 +152,10 @@ def resolve_files(spec: DatasetSpec, data_dir: str | os.PathLike | None = None,
                      else "no download URL is registered")
             if download and url:
                 try:
-                    _download(url, target, digest)
+                    _download(url, target, digest, check=check)
+                    if digest is None:
+                        _warn_unpinned(spec, rel, target, "the download passed the loader's structural "
+                                       "check only")
                     found[rel] = target
                     continue
                 except OSError as exc:  # URLError is an OSError: offline, DNS, HTTP errors
@@ -113,5 +165,5 @@ def resolve_files(spec: DatasetSpec, data_dir: str | os.PathLike | None = None,
                 f"dataset {spec.name!r}: file {rel!r} not found in [{searched}]; {error}.\n"
                 f"Fix: point SEMIAD_DATA_DIR (or the notebook's data_dir) at a folder holding {rel}, "
                 f"or fetch it:  mkdir -p {target.parent} && curl -L -o {target} {url or spec.homepage}"
-                f"  (sha256 {digest})")
+                f"  ({f'sha256 {digest}' if digest else 'no pinned sha256'})")
     return found

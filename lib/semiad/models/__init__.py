@@ -5,10 +5,13 @@ from __future__ import annotations
 from semiad.models.autoencoder import AutoencoderDetector, train_autoencoder
 from semiad.models.base import BaseDetector, check_inputs
 from semiad.models.deep_sad import DeepSAD, DeepSVDD, deep_sad_loss, init_center
+from semiad.models.devnet import DevNetDetector
 from semiad.models.shallow import OCSVM, IsolationForestDetector, KDEDetector
 from semiad.models.ssad import SSAD
 from semiad.models.ssdgm import SSDGM
 from semiad.models.supervised import SupervisedClassifier
+from semiad.models.vime import VIMEDetector
+from semiad.models.xgb import XGBoostDetector
 
 #: Method names used in configs, results.csv and the notebooks.
 DETECTORS: dict[str, type[BaseDetector]] = {
@@ -21,6 +24,9 @@ DETECTORS: dict[str, type[BaseDetector]] = {
     "kde": KDEDetector,
     "ssad": SSAD,
     "ssdgm": SSDGM,
+    "xgboost": XGBoostDetector,
+    "devnet": DevNetDetector,
+    "vime": VIMEDetector,
 }
 
 
@@ -34,5 +40,6 @@ def make_detector(name: str, **params) -> BaseDetector:
 
 
 __all__ = ["DETECTORS", "OCSVM", "SSAD", "SSDGM", "AutoencoderDetector", "BaseDetector", "DeepSAD",
-           "DeepSVDD", "IsolationForestDetector", "KDEDetector", "SupervisedClassifier",
-           "check_inputs", "deep_sad_loss", "init_center", "make_detector", "train_autoencoder"]
+           "DeepSVDD", "DevNetDetector", "IsolationForestDetector", "KDEDetector", "SupervisedClassifier",
+           "VIMEDetector", "XGBoostDetector", "check_inputs", "deep_sad_loss", "init_center",
+           "make_detector", "train_autoencoder"]

@@ -1,0 +1,1 @@
+"""Reinforcement-learning anomaly detectors (gymnasium environments + stable-baselines3 agents)."""
