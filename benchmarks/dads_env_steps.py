@@ -46,7 +46,8 @@ def sac_steps_per_s(X, y_semi, steps: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -58,8 +59,10 @@ def main() -> None:
         X = np.tile(split.X_train, (tile, 1))
         y_semi = np.tile(split.y_semi, tile)
         env_rate, setup = env_steps_per_s(X, y_semi, args.steps)
-        rows.append({"dataset": f"{name} x{tile}", "n_train": len(X), "env setup s (detectors)": round(setup, 2),
-                     "env steps/s": round(env_rate), "SAC loop steps/s": round(sac_steps_per_s(X, y_semi, args.steps))})
+        sac_rate = sac_steps_per_s(X, y_semi, args.steps)
+        rows.append({"dataset": f"{name} x{tile}", "n_train": len(X),
+                     "env setup s (detectors)": round(setup, 2), "env steps/s": round(env_rate),
+                     "SAC loop steps/s": round(sac_rate)})
         print(rows[-1], flush=True)
     print(pd.DataFrame(rows).to_string(index=False))
 
