@@ -38,7 +38,7 @@ PROFILE_SIZES: dict[str, dict] = {
               "seeds": (0,), "max_train": 400, "dads_episodes": 2, "dads_episode_length": 150,
               "rl_steps": 300, "deep_epochs": 2, "ssad_max_train": 150},
     "quick": {"datasets": FIGURE2_DATASETS, "contaminations": CONTAMINATIONS, "seeds": (0, 1, 2),
-              "max_train": None, "dads_episodes": 4, "dads_episode_length": 1250,
+              "max_train": None, "dads_episodes": 5, "dads_episode_length": 1500,
               "rl_steps": 5000, "deep_epochs": 30, "ssad_max_train": 1000},
     "paper": {"datasets": FIGURE2_DATASETS, "contaminations": CONTAMINATIONS,
               "seeds": tuple(range(10)), "max_train": None, "dads_episodes": 10,
@@ -310,7 +310,8 @@ def check_claims(results: pd.DataFrame, metric: str = "auc_roc") -> pd.DataFrame
         for ds in [c for c in ranking.columns if c != "all datasets"]:
             winner = ranking[ds].idxmax()
             expected = "XGBoost" if ds == "annthyroid" else "DADS"
-            rows.append({"claim": f"best on {ds}: {expected} (paper)", "holds": winner == expected,
+            source = "paper" if ds in PAPER_DATASETS else "paper's overall claim; substitute panel"
+            rows.append({"claim": f"best on {ds}: {expected} ({source})", "holds": winner == expected,
                          "evidence": f"ours: {winner} ({ranking.loc[winner, ds]:.1f}), "
                          f"DADS {ranking.loc['DADS', ds]:.1f}"})
     if not trend.empty:

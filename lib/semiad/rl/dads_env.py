@@ -41,7 +41,7 @@ index sets with O(1) insert/remove/uniform draw (:class:`IndexPool`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gymnasium as gym
 import numpy as np
@@ -113,10 +113,10 @@ class DetectorScores:
 
     per_detector: np.ndarray  # (3, n): iforest, ocsvm, hbos, each min-max normalised
     if_probability: np.ndarray  # (n,): pyod IForest.predict_proba(...)[:, 1]
+    ensemble: np.ndarray = field(init=False)  # (n,): their mean, computed once (steps index it)
 
-    @property
-    def ensemble(self) -> np.ndarray:
-        return self.per_detector.mean(axis=0)
+    def __post_init__(self) -> None:
+        self.ensemble = self.per_detector.mean(axis=0)
 
 
 def fit_detector_scores(X: np.ndarray, fit_rows: np.ndarray, seed: int) -> DetectorScores:
