@@ -167,3 +167,10 @@ def resolve_files(spec: DatasetSpec, data_dir: str | os.PathLike | None = None,
                 f"or fetch it:  mkdir -p {target.parent} && curl -L -o {target} {url or spec.homepage}"
                 f"  ({f'sha256 {digest}' if digest else 'no pinned sha256'})")
     return found
+
+
+def check_data_source(dataset: str, expected: str, found: str) -> None:
+    """Fail if a worker loaded other data (real vs demo) than the cell's config was built for."""
+    if found != expected:
+        raise RuntimeError(f"cell expects {expected} data for {dataset} but the worker found {found} "
+                           "data; check SEMIAD_DATA_DIR")

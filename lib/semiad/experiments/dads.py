@@ -130,11 +130,10 @@ def make_split(config: dict, runtime: dict):
     """The contamination split of a cell (dataset loaded through the data layer)."""
     from semiad.data.contamination import make_contamination_split
     from semiad.data.multiclass import load_multiclass
+    from semiad.data.resolve import check_data_source
 
     ds = load_multiclass(config["dataset"], runtime.get("data_dir"), runtime.get("on_missing", "error"))
-    if ds.source != config["data_source"]:
-        raise RuntimeError(f"{config['dataset']}: config expects {config['data_source']} data but the "
-                           f"loader returned {ds.source} data")
+    check_data_source(config["dataset"], config["data_source"], ds.source)
     protocol = dict(config["protocol"])
     protocol["train_val_test"] = tuple(protocol["train_val_test"])
     return make_contamination_split(ds, config["contamination"], config["seed"], **protocol)

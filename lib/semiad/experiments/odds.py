@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from semiad.data.resolve import check_data_source
 from semiad.data.splits import odds_split
 from semiad.data.tabular import ODDS_DATASETS, TabularDataset, load_odds
 from semiad.experiments.cache import ResultCache, atomic_write_bytes
@@ -167,9 +168,7 @@ def _subsample_rows(data: TabularDataset, max_rows: int | None) -> tuple[np.ndar
 
 def make_split(config: dict, runtime: dict):
     data = _load(config["dataset"], runtime.get("data_dir"), runtime.get("on_missing", "error"))
-    if data.source != config["data_source"]:
-        raise RuntimeError(f"cell expects {config['data_source']} data for {config['dataset']} "
-                           f"but the worker found {data.source} data; check SEMIAD_DATA_DIR")
+    check_data_source(config["dataset"], config["data_source"], data.source)
     protocol = dict(config["protocol"])
     X, y = _subsample_rows(data, protocol.pop("max_rows"))
     return odds_split(X, y, np.random.default_rng(config["seed"]), **protocol)

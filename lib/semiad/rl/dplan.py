@@ -42,6 +42,12 @@ SPACES = ("raw", "representation")
 Representation = Callable[[np.ndarray], np.ndarray]
 
 
+def _check_spaces(**spaces: str) -> None:
+    for name, space in spaces.items():
+        if space not in SPACES:
+            raise ValueError(f"{name} must be one of {SPACES}, got {space!r}")
+
+
 class DPLANEnv(gym.Env):
     """The DPLAN environment over labeled anomalies D_a and unlabeled data D_u.
 
@@ -88,9 +94,7 @@ class DPLANEnv(gym.Env):
             raise ValueError(f"p_anomaly must be in [0, 1], got {p_anomaly}")
         if subset_size < 1 or episode_length < 1:
             raise ValueError("subset_size and episode_length must be >= 1")
-        for name, space in (("distance_space", distance_space), ("intrinsic_space", intrinsic_space)):
-            if space not in SPACES:
-                raise ValueError(f"{name} must be one of {SPACES}, got {space!r}")
+        _check_spaces(distance_space=distance_space, intrinsic_space=intrinsic_space)
         self.p_anomaly = p_anomaly
         self.subset_size = subset_size
         self.episode_length = episode_length
@@ -269,9 +273,7 @@ class DPLANDetector(BaseDetector):
                  select_by_validation: bool = True, device: str = "auto", random_state: int = 0):
         if total_timesteps < 1 or hidden_units < 1 or exploration_steps < 0:
             raise ValueError("total_timesteps and hidden_units must be >= 1, exploration_steps >= 0")
-        for name, space in (("distance_space", distance_space), ("intrinsic_space", intrinsic_space)):
-            if space not in SPACES:
-                raise ValueError(f"{name} must be one of {SPACES}, got {space!r}")
+        _check_spaces(distance_space=distance_space, intrinsic_space=intrinsic_space)
         self.total_timesteps = total_timesteps
         self.episode_length = episode_length
         self.p_anomaly = p_anomaly
