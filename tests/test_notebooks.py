@@ -51,8 +51,11 @@ def test_notebook_smoke_run_writes_sane_artifacts(path, tmp_path, kernel):
     results = pd.read_csv(out / "results.csv")
     assert {"method", "dataset", "setting", "seed", "metric", "value"} <= set(results.columns)
     aucs = results.loc[results["metric"].str.startswith("auc"), "value"]
-    assert len(aucs) and aucs.between(0, 1).all()
-    assert aucs.nunique() > 1  # scores vary across methods/seeds, not a constant
+    if len(aucs):  # statistics-only notebooks (e.g. rlad/table1_datasets) report no AUC
+        assert aucs.between(0, 1).all()
+        assert aucs.nunique() > 1  # scores vary across methods/seeds, not a constant
+    else:
+        assert results["value"].notna().all() and len(results)
     if "status" in results:
         assert (results["status"] == "ok").all()
     assert len(pd.read_csv(out / "comparison.csv")) > 0
