@@ -102,8 +102,7 @@ def precision_recall_f1(y_true: np.ndarray, y_pred: np.ndarray, point_adjust: bo
     """Precision, recall and F1 of RLAD Sec. 6.2 (Eq. 9-11) on 0/1 labels (1 = anomaly).
 
     ``point_adjust=True`` applies :func:`point_adjusted` first (segments split at ``groups``
-    changes). An undefined ratio (0/0) is reported as 0. Same conventions as
-    :func:`semiad.rl.rlad.precision_recall_f1`.
+    changes). An undefined ratio (0/0) is reported as 0. RLAD (:mod:`semiad.rl.rlad`) uses this one.
     """
     y_true = np.asarray(y_true).astype(bool)
     y_pred = point_adjusted(y_true, y_pred, groups) if point_adjust else np.asarray(y_pred).astype(bool)
