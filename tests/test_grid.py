@@ -44,6 +44,15 @@ def test_cache_reuses_finished_cells(tmp_path):
     assert len(files) == 5 and not list(tmp_path.rglob("*.tmp"))
 
 
+def test_priority_orders_the_work_but_not_the_results(tmp_path):
+    CALLS.clear()
+    cfgs = [{"task": "test_square", "x": i} for i in range(4)]
+    recs = run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False,
+                    priority=lambda c: -c["x"])
+    assert CALLS == [3, 2, 1, 0]  # submitted largest key first
+    assert [r["metrics"]["y"] for r in recs] == [0, 1, 4, 9]  # returned in config order
+
+
 def test_resume_after_interrupted_grid(tmp_path):
     CALLS.clear()
     cfgs = [{"task": "test_square", "x": i} for i in range(5)]

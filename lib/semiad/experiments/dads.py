@@ -249,15 +249,11 @@ def run_dads_grid(profile: str = "quick", *, datasets=None, contaminations=None,
                             **protocol_overrides)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
-    # longest cells (the RL agents) first, so they do not straggle at the end of the grid
     cost = {"dads": 0, "dplan": 1, "deep_sad": 2, "vime": 3, "devnet": 4, "ssad": 5}
-    order = sorted(range(len(configs)), key=lambda i: cost.get(configs[i]["method"], 9))
-    records = run_grid([configs[i] for i in order], n_jobs=n_jobs, backend=backend, runtime=runtime,
-                       cache_root=cache_root, progress=progress, desc="DADS Fig. 2 cells")
-    ordered = [None] * len(configs)
-    for rank, i in enumerate(order):
-        ordered[i] = records[rank]
-    return records_to_frame(ordered), ordered
+    records = run_grid(configs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+                       progress=progress, desc="DADS Fig. 2 cells",
+                       priority=lambda c: cost.get(c["method"], 9))  # the RL agents first
+    return records_to_frame(records), records
 
 
 # ---------------------------------------------------------------------------------------------

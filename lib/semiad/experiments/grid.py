@@ -79,8 +79,13 @@ def validate_configs(configs: Sequence[dict]) -> None:
 
 def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
              runtime: dict | None = None, cache_root: str | None = None,
-             progress: bool = True, desc: str = "cells") -> list[dict]:
+             progress: bool = True, desc: str = "cells",
+             priority: Callable[[dict], Any] | None = None) -> list[dict]:
     """Return one record per config (same order), computing only cells not already cached.
+
+    ``priority``: optional sort key; cells to compute are submitted in increasing key order (e.g.
+    the longest cells first, so that they do not straggle alone at the end of the grid). The
+    returned records keep the order of ``configs`` whatever the key.
 
     ``backend``: any joblib backend — ``"loky"`` (default, local processes), ``"dask"`` (needs a
     ``distributed.Client`` to be created first, e.g. on a ``LocalCluster`` or a real cluster whose
@@ -100,6 +105,8 @@ def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
     for i in todo:
         unique.setdefault(config_hash(configs[i]), i)
     jobs = list(unique.values())
+    if priority is not None:
+        jobs.sort(key=lambda i: priority(configs[i]))
     bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress)
     done: dict[str, dict] = {}
     if jobs:

@@ -433,15 +433,10 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
     run_grid(ae_cfgs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
              progress=progress, desc="autoencoders")
     # Largest datasets first (longest-processing-time-first scheduling): the long cells do not
-    # end up alone at the tail of the grid while the other workers idle. Order of results is kept.
-    order = sorted(range(len(cells)), key=lambda i: -n_rows[cells[i]["dataset"]])
-    records = run_grid([cells[i] for i in order], n_jobs=n_jobs, backend=backend,
-                       runtime=runtime, cache_root=cache_root, progress=progress,
-                       desc="ODDS cells")
-    unsorted = [None] * len(cells)
-    for rank, i in enumerate(order):
-        unsorted[i] = records[rank]
-    return records_to_frame(unsorted, methods)
+    # end up alone at the tail of the grid while the other workers idle.
+    records = run_grid(cells, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+                       progress=progress, desc="ODDS cells", priority=lambda c: -n_rows[c["dataset"]])
+    return records_to_frame(records, methods)
 
 
 # ---------------------------------------------------------------------------------------------

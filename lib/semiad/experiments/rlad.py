@@ -379,14 +379,10 @@ def run_rlad_grid(profile: str = "quick", *, benchmarks=("yahoo_a1", "yahoo_a2")
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
     cost = {"rlad": 0, "luminol": 1, "srcnn": 2, "autoencoder": 3}
-    order = sorted(range(len(configs)), key=lambda i: (cost.get(configs[i]["method"], 9),
-                                                      -(configs[i]["budget"] or 0)))
-    records = run_grid([configs[i] for i in order], n_jobs=n_jobs, backend=backend, runtime=runtime,
-                       cache_root=cache_root, progress=progress, desc="RLAD Table 2/3 cells")
-    ordered = [None] * len(configs)
-    for rank, i in enumerate(order):
-        ordered[i] = records[rank]
-    return records_to_frame(ordered), ordered
+    records = run_grid(configs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+                       progress=progress, desc="RLAD Table 2/3 cells",
+                       priority=lambda c: (cost.get(c["method"], 9), -(c["budget"] or 0)))
+    return records_to_frame(records), records
 
 
 # ---------------------------------------------------------------------------------------------
