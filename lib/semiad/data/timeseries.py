@@ -322,6 +322,24 @@ def _find_yahoo_folder(benchmark: str, data_dir: str | os.PathLike | None) -> Pa
     return None
 
 
+def _listed_and_verified(folder: Path, sums_path: Path, registry_name: str, accept, max_series: int | None,
+                         what: str, fix: str, order=None) -> list[Path]:
+    """The files of ``folder`` that the pinned ``sums_path`` lists (names passing ``accept``, sorted
+    by ``order`` applied to the relative path, default plain string order), each checked against its
+    sha256; the first ``max_series`` if given."""
+    sums = _pinned_sums(sums_path, registry_name)
+    listed = sorted((rel for rel in sums if rel.startswith(f"{folder.name}/") and accept(rel.split("/")[-1])),
+                    key=order)
+    missing = [rel for rel in listed if not (folder.parent / rel).is_file()]
+    if missing:
+        raise DataNotFoundError(f"{what}: {len(missing)} file(s) listed in {sums_path} are missing, "
+                                f"e.g. {missing[:3]}\n{fix}")
+    files = [folder.parent / rel for rel in listed][:max_series]
+    for path in files:
+        verify(path, sums[f"{folder.name}/{path.name}"])
+    return files
+
+
 def _yahoo_files(folder: Path, benchmark: str, max_series: int | None) -> list[Path]:
     """The benchmark's CSVs (natural order), verified; the first ``max_series`` if given."""
     pattern = _YAHOO_PATTERN[benchmark]
@@ -329,17 +347,9 @@ def _yahoo_files(folder: Path, benchmark: str, max_series: int | None) -> list[P
     sums_path = folder.parent / "SHA256SUMS"
     registry_name = TIMESERIES_DATASETS[f"yahoo_{benchmark.lower()}"]
     if sums_path.is_file():
-        sums = _pinned_sums(sums_path, registry_name)
-        listed = sorted((rel for rel in sums if rel.startswith(f"{folder.name}/")
-                         and pattern.match(rel.split("/")[-1])), key=lambda r: _natural_key(Path(r)))
-        missing = [rel for rel in listed if not (folder.parent / rel).is_file()]
-        if missing:
-            raise DataNotFoundError(f"Yahoo S5 {benchmark}: {len(missing)} file(s) listed in {sums_path} are "
-                                    f"missing, e.g. {missing[:3]}\n{_yahoo_missing_message(benchmark, None)}")
-        files = [folder.parent / rel for rel in listed][:max_series]
-        for path in files:
-            verify(path, sums[f"{folder.name}/{path.name}"])
-        return files
+        return _listed_and_verified(folder, sums_path, registry_name, pattern.match, max_series,
+                                    f"Yahoo S5 {benchmark}", _yahoo_missing_message(benchmark, None),
+                                    order=lambda rel: _natural_key(Path(rel)))
     digest = _tree_digest(files)
     if digest != YAHOO_TREE_SHA256[benchmark]:
         raise ChecksumError(f"Yahoo S5 {benchmark}: the {len(files)} CSVs in {folder} do not match the "
@@ -401,15 +411,8 @@ def _kpi_from_folder(folder: Path, max_series: int | None) -> tuple[TimeSeries, 
     sums_path = folder.parent / "SHA256SUMS"
     files = sorted(folder.glob("*.csv.gz"))
     if sums_path.is_file():
-        sums = _pinned_sums(sums_path, TIMESERIES_DATASETS["kpi"])
-        listed = sorted(rel for rel in sums if rel.startswith(f"{folder.name}/"))
-        missing = [rel for rel in listed if not (folder.parent / rel).is_file()]
-        if missing:
-            raise DataNotFoundError(f"KPI: {len(missing)} file(s) listed in {sums_path} are missing, e.g. "
-                                    f"{missing[:3]}\n{_kpi_missing_message(None)}")
-        files = [folder.parent / rel for rel in listed][:max_series]
-        for path in files:
-            verify(path, sums[f"{folder.name}/{path.name}"])
+        files = _listed_and_verified(folder, sums_path, TIMESERIES_DATASETS["kpi"], lambda name: True,
+                                     max_series, "KPI", _kpi_missing_message(None))
     else:
         warnings.warn(f"KPI: {folder} has no SHA256SUMS next to it; its files are used unverified "
                       "(structure checked only)", stacklevel=3)
