@@ -91,3 +91,11 @@ class BaseDetector:
 
     def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+class IgnoresValidation(BaseDetector):
+    """Base for detectors that take DADS-style validation data in ``fit`` but do not use it, so that
+    every method of a grid is called the same way (``fit(X, y_semi, X_val=..., y_val=...)``)."""
+
+    def fit(self, X, y_semi=None, X_val=None, y_val=None) -> BaseDetector:
+        return super().fit(X, y_semi)

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from semiad.device import resolve_device
-from semiad.models.base import KNOWN_ANOMALY, BaseDetector
+from semiad.models.base import KNOWN_ANOMALY, IgnoresValidation
 from semiad.models.networks import glorot_uniform_
 from semiad.models.training import predict_batched
 from semiad.seeding import local_seed, torch_generator
@@ -66,7 +66,7 @@ def deviation_loss(scores: torch.Tensor, is_anomaly: torch.Tensor, reference: to
     return per_row.mean()
 
 
-class DevNetDetector(BaseDetector):
+class DevNetDetector(IgnoresValidation):
     """DevNet (Pang et al., KDD 2019): deviation loss against Gaussian reference scores, margin 5.
 
     Parameters (paper / released-code defaults): ``hidden_dims=(20,)``; ``epochs=50`` epochs (pyod's
@@ -94,10 +94,6 @@ class DevNetDetector(BaseDetector):
         self.n_reference = n_reference
         self.device = device
         self.random_state = random_state
-
-    def fit(self, X, y_semi=None, X_val=None, y_val=None) -> DevNetDetector:
-        """Fit on ``(X, y_semi)``; the validation arguments exist for API compatibility only."""
-        return super().fit(X, y_semi)
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
         anomalies = np.flatnonzero(y_semi == KNOWN_ANOMALY)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from semiad.device import resolve_device
-from semiad.models.base import KNOWN_ANOMALY, UNLABELED, BaseDetector
+from semiad.models.base import KNOWN_ANOMALY, UNLABELED, IgnoresValidation
 from semiad.models.networks import glorot_uniform_
 from semiad.models.training import TrainSchedule, predict_batched, train_minibatch
 from semiad.seeding import local_seed, torch_generator
@@ -71,7 +71,7 @@ def make_predictor(encoder_dim: int, hidden_dim: int) -> nn.Module:
                          nn.ReLU(), nn.Linear(hidden_dim, 1))
 
 
-class VIMEDetector(BaseDetector):
+class VIMEDetector(IgnoresValidation):
     """VIME self- and semi-supervised learning; score = predicted P(anomaly | x).
 
     Parameters (paper / reference-code defaults): ``p_m=0.3`` mask probability, ``alpha=2.0``
@@ -115,10 +115,6 @@ class VIMEDetector(BaseDetector):
         self.lr = lr
         self.device = device
         self.random_state = random_state
-
-    def fit(self, X, y_semi=None, X_val=None, y_val=None) -> VIMEDetector:
-        """Fit on ``(X, y_semi)``; the validation arguments exist for API compatibility only."""
-        return super().fit(X, y_semi)
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
         if not np.any(y_semi == KNOWN_ANOMALY):

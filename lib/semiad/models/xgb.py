@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from semiad.models.base import KNOWN_ANOMALY, BaseDetector
+from semiad.models.base import KNOWN_ANOMALY, IgnoresValidation
 
 
-class XGBoostDetector(BaseDetector):
+class XGBoostDetector(IgnoresValidation):
     """Gradient-boosted trees on labeled anomalies (1) vs. unlabeled-as-normal (0); score = P(anomaly).
 
     Defaults are xgboost's own (``n_estimators=100``, ``max_depth=6``, ``learning_rate=0.3``) with the
@@ -38,10 +38,6 @@ class XGBoostDetector(BaseDetector):
         self.tree_method = tree_method
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    def fit(self, X, y_semi=None, X_val=None, y_val=None) -> XGBoostDetector:
-        """Fit on ``(X, y_semi)``; the validation arguments exist for API compatibility only."""
-        return super().fit(X, y_semi)
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
         from xgboost import XGBClassifier
