@@ -47,7 +47,7 @@ def test_rlad_n_al_keeps_the_budget_exact_under_an_episode_cap():
     assert n_al == 10  # the paper's N_al for 10%
 
 
-@pytest.mark.parametrize("method", ["rlad", "spot", "sr", "autoencoder"])
+@pytest.mark.parametrize("method", ["rlad", "spot", "sr", "autoencoder", "deep_sad"])
 def test_one_smoke_cell_per_family_returns_metrics_in_unit_interval(method, tmp_path):
     config = next(c for c in E.build_configs("smoke", benchmarks=("yahoo_a2",), methods=(method,),
                                              data_sources=DEMO) if c["seed"] == 0)
@@ -61,7 +61,11 @@ def test_one_smoke_cell_per_family_returns_metrics_in_unit_interval(method, tmp_
         info = out["info"]
         assert info["labels_queried"] == round(config["budget"] * info["n_train_windows"])
         assert m["label_fraction"] == pytest.approx(config["budget"], abs=1 / info["n_train_windows"])
-    if method in E.SCORE_BASED:
+    if method == "deep_sad":
+        info = out["info"]
+        n_labels = info["labels_anomaly"] + info["labels_normal"]
+        assert n_labels == round(config["budget"] * info["n_train_windows"])
+    if method in E.SCORE_BASED or method in E.WINDOW_DETECTORS:
         assert {"f1_test_opt", "precision_test_opt"} <= set(m)
         assert m["f1_test_opt"] >= m["f1"] - 1e-12  # the test-optimal threshold is an upper bound
 
@@ -84,3 +88,17 @@ def test_tables_and_claims_from_a_synthetic_frame():
     assert a1_f1["holds"] and np.isclose(a1_f1["ours"], 0.85)
     assert (claims.loc[claims["dataset"] == "kpi", "status"] == "not run").all()
     assert "DAGMM baseline (Tables 2-3)" in set(claims["claim"])
+
+
+def test_budget_semi_labels_match_the_budget_and_the_anomaly_ratio():
+    y = np.zeros(10_000, np.int64)
+    y[:200] = 1  # 2 % anomalies
+    ys = E.budget_semi_labels(y, 0.05, seed=3)
+    assert np.sum(ys != 0) == 500
+    assert np.sum(ys == -1) == 10 and np.all(y[ys == -1] == 1) and np.all(y[ys == 1] == 0)
+    assert np.array_equal(ys, E.budget_semi_labels(y, 0.05, seed=3))
+    assert not np.array_equal(ys, E.budget_semi_labels(y, 0.05, seed=4))
+    tiny = E.budget_semi_labels(y, 0.0005, seed=0)  # 5 labels: 0.1 anomaly by ratio -> at least one
+    assert np.sum(tiny == -1) == 1 and np.sum(tiny != 0) == 5
+    with pytest.raises(ValueError, match="budget"):
+        E.budget_semi_labels(y, 1.5, seed=0)

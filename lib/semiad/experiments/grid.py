@@ -27,7 +27,8 @@ TASKS: dict[str, TaskFn] = {}
 #: Modules that register tasks. Worker processes (loky, dask) import them on demand, because
 #: unpickling ``run_cell`` does not import the module where a task was defined.
 TASK_MODULES: tuple[str, ...] = ("semiad.experiments.odds", "semiad.experiments.dads",
-                                 "semiad.experiments.residual", "semiad.experiments.rlad")
+                                 "semiad.experiments.residual", "semiad.experiments.rlad",
+                                 "semiad.experiments.uainets")
 BACKENDS = ("loky", "threading", "sequential", "dask", "ray")
 
 

@@ -33,7 +33,13 @@ Protocol (Sec. 5.1, 6.2-6.4, with our choices stated):
   metrics with the same predictions.
 * Unsupervised baselines do not use labels of the budget: their cells carry ``budget=None`` and are
   shared by all budgets (one cell per benchmark and seed).
-* DAGMM (Sec. 6.4) is not implemented in semiad: it is listed as "not run" in the comparison.
+* **Window detectors** (Deep SAD, DAGMM): one model per benchmark on the pooled training *windows*
+  (the same 25-point windows RLAD sees), scored on the test windows; thresholds as the score
+  baselines (training-point labels; ``*_test_opt`` on the test points). Deep SAD is semi-supervised:
+  at budget b it gets ``round(b x n_train_windows)`` labeled windows -- the same number of labels
+  RLAD queries -- split between anomalies and normals by the training windows' anomaly ratio
+  (:func:`budget_semi_labels`, at least one labeled anomaly), drawn with the seed. DAGMM is
+  unsupervised (``budget=None``).
 """
 
 from __future__ import annotations
@@ -57,12 +63,14 @@ SPOT_CALIBRATION = 0.3
 #: Sec. 6.3 label budgets per family (fractions of the training windows).
 PAPER_BUDGETS = {"yahoo": (0.01, 0.05, 0.10), "kpi": (0.0005, 0.001)}
 METHOD_LABELS = {"rlad": "RLAD", "spot": "SPOT", "dspot": "DSPOT", "sr": "SR", "srcnn": "SR-CNN",
-                 "autoencoder": "Autoencoder", "luminol": "Luminol"}
-SEMI_SUPERVISED = ("rlad",)
+                 "autoencoder": "Autoencoder", "luminol": "Luminol", "deep_sad": "Deep SAD"}
+SEMI_SUPERVISED = ("rlad", "deep_sad")
 SCORE_BASED = ("sr", "srcnn", "autoencoder", "luminol")
+#: Detectors trained on the pooled training windows of a benchmark (not per series).
+WINDOW_DETECTORS = ("deep_sad",)
 UNSUPERVISED = ("spot", "dspot") + SCORE_BASED
 #: Baselines of Sec. 6.4 that semiad does not run (listed as "not run" in comparison tables).
-NOT_RUN = {"DAGMM": "not implemented in semiad", "Deep SAD": "not wired into this grid yet"}
+NOT_RUN = {"DAGMM": "not implemented in semiad"}
 
 #: Sizes per profile (the profile changes sizes, never code paths). ``max_series``: the first N series
 #: of each benchmark (natural file order); ``max_points``: the first N points of each series.
@@ -70,15 +78,15 @@ PROFILE_SIZES: dict[str, dict] = {
     "smoke": {"max_series": 3, "max_points": 1500, "seeds": (0,),
               "budgets": {"yahoo": (0.05,), "kpi": (0.001,)}, "max_episodes": 4, "steps_per_episode": 16,
               "warmup_updates": 20, "lp_max_unlabeled": 100, "srcnn_epochs": 1, "ae_epochs": 2,
-              "methods": ("rlad", "spot", "dspot", "sr", "autoencoder")},
+              "dsad_epochs": 2, "methods": ("rlad", "spot", "dspot", "sr", "autoencoder", "deep_sad")},
     "quick": {"max_series": 20, "max_points": None, "seeds": (0, 1, 2),
               "budgets": PAPER_BUDGETS, "max_episodes": 100, "steps_per_episode": 64,
               "warmup_updates": 200, "lp_max_unlabeled": 500, "srcnn_epochs": 3, "ae_epochs": 20,
-              "methods": tuple(METHOD_LABELS)},
+              "dsad_epochs": 15, "methods": tuple(METHOD_LABELS)},
     "paper": {"max_series": None, "max_points": None, "seeds": (0, 1, 2, 3, 4),
               "budgets": PAPER_BUDGETS, "max_episodes": 1000, "steps_per_episode": 64,
               "warmup_updates": 200, "lp_max_unlabeled": 500, "srcnn_epochs": 5, "ae_epochs": 30,
-              "methods": tuple(METHOD_LABELS)},
+              "dsad_epochs": 50, "methods": tuple(METHOD_LABELS)},
 }
 #: KPI series are long (up to ~150k points): quick runs all 29 KPIs, first 20,000 points of each
 #: (the smaller KPIs entirely; 580k points, ~1.5k anomalous points in the test parts).
@@ -109,6 +117,11 @@ def method_params(name: str, sizes: dict, benchmark: str) -> dict:
         return {"epochs": sizes["srcnn_epochs"]}
     if name == "autoencoder":
         return {"epochs": sizes["ae_epochs"]}
+    if name == "deep_sad":
+        # Deep SAD's MLP of the ODDS experiments (App. D: 32-16-8 for low-dimensional data), Adam with
+        # a larger lr/batch than App. E because the windows are many (~10^4-10^5) and 25-dimensional.
+        return {"hidden_dims": [32, 16], "rep_dim": 8, "lr": 1e-3, "batch_size": 512,
+                "n_epochs": sizes["dsad_epochs"], "ae_n_epochs": sizes["dsad_epochs"], "eta": 1.0}
     return {}
 
 
@@ -131,7 +144,7 @@ def build_configs(profile: str = "quick", benchmarks=("yahoo_a1", "yahoo_a2"), b
     for m in methods:
         if m not in METHOD_LABELS:
             raise ValueError(f"unknown method {m!r}; choose from {sorted(METHOD_LABELS)}"
-                             + (" (DAGMM is not implemented)" if str(m).lower() == "dagmm" else ""))
+                               + (" (DAGMM is not implemented)" if str(m).lower() == "dagmm" else ""))
     if budgets is not None:
         budgets = tuple(budgets)
         for b in budgets:
@@ -257,6 +270,41 @@ def fit_rlad(parts: list[dict], benchmark: str, budget: float, params: dict, see
     return det, info
 
 
+def budget_semi_labels(y: np.ndarray, budget: float, seed: int) -> np.ndarray:
+    """Deep SAD's labels at budget b: ``round(b * n)`` windows, split by the anomaly ratio of ``y``.
+
+    Returns semi-labels (+1 known normal, -1 known anomaly, 0 unlabeled). The number of labeled
+    anomalies is ``round(n_labels * ratio)``, at least 1 when ``y`` has an anomaly (otherwise a
+    0.05 %-budget on KPI would label none), and never more than exist; both groups are drawn
+    uniformly with ``seed``.
+    """
+    from semiad.models.base import KNOWN_ANOMALY, KNOWN_NORMAL
+
+    y = np.asarray(y)
+    if not 0 < budget <= 1:
+        raise ValueError(f"budget must be a fraction in (0, 1], got {budget}")
+    n_labels = max(1, int(round(budget * len(y))))
+    anomalies, normals = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    n_anom = int(round(n_labels * len(anomalies) / max(len(y), 1)))
+    n_anom = min(len(anomalies), max(n_anom, 1 if len(anomalies) else 0), n_labels)
+    n_norm = min(len(normals), n_labels - n_anom)
+    rng = np.random.default_rng([seed, 7])
+    y_semi = np.zeros(len(y), np.int64)
+    y_semi[rng.choice(anomalies, n_anom, replace=False)] = KNOWN_ANOMALY
+    y_semi[rng.choice(normals, n_norm, replace=False)] = KNOWN_NORMAL
+    return y_semi
+
+
+def _window_detector(name: str, params: dict, seed: int, device: str):
+    if name == "deep_sad":
+        from semiad.models.deep_sad import DeepSAD
+
+        p = dict(params)
+        return DeepSAD(hidden_dims=tuple(p.pop("hidden_dims")), lr_milestones=(), device=device,
+                       random_state=seed, **p)
+    raise ValueError(name)
+
+
 def _series_scores(name: str, parts: list[dict], params: dict, seed: int) -> list[np.ndarray]:
     """Per series: one score per point of the concatenated (train + test) scaled series."""
     from semiad.models import timeseries_baselines as tb
@@ -323,10 +371,23 @@ def rlad_cell(config: dict, runtime: dict) -> dict:
             alarms.append(a.astype(np.int64))
         pred, yt, gt = _evaluation_points(parts, alarms, "test")
         metrics = _pr(yt, pred, gt)
-    elif name in SCORE_BASED:
-        scores = _series_scores(name, parts, params, seed)
-        s_tr, y_tr, _ = _evaluation_points(parts, scores, "train")
-        s_te, yt, gt = _evaluation_points(parts, scores, "test")
+    elif name in SCORE_BASED or name in WINDOW_DETECTORS:
+        if name in WINDOW_DETECTORS:
+            X_tr, y_tr, _ = _windows(parts, "train")
+            Xt, yt, gt = _windows(parts, "test")
+            det = _window_detector(name, params, seed, runtime.get("device", "cpu"))
+            if name in SEMI_SUPERVISED:
+                y_semi = budget_semi_labels(y_tr, config["budget"], seed)
+                info.update(labels_anomaly=int(np.sum(y_semi == -1)), labels_normal=int(np.sum(y_semi == 1)),
+                            n_train_windows=int(len(y_tr)))
+                det.fit(X_tr, y_semi)
+            else:
+                det.fit(X_tr)
+            s_tr, s_te = det.decision_function(X_tr), det.decision_function(Xt)
+        else:
+            scores = _series_scores(name, parts, params, seed)
+            s_tr, y_tr, _ = _evaluation_points(parts, scores, "train")
+            s_te, yt, gt = _evaluation_points(parts, scores, "test")
         thr_train = best_f1_threshold(y_tr, s_tr)["threshold"]
         thr_test = best_f1_threshold(yt, s_te)["threshold"]
         metrics = {**_pr(yt, (s_te >= thr_train).astype(int), gt),
@@ -378,7 +439,7 @@ def run_rlad_grid(profile: str = "quick", *, benchmarks=("yahoo_a1", "yahoo_a2")
     configs = build_configs(profile, benchmarks, budgets, seeds, methods, sources, **split)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
-    cost = {"rlad": 0, "luminol": 1, "srcnn": 2, "autoencoder": 3}
+    cost = {"rlad": 0, "luminol": 1, "deep_sad": 2, "srcnn": 3, "autoencoder": 4}
     records = run_grid(configs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
                        progress=progress, desc="RLAD Table 2/3 cells",
                        priority=lambda c: (cost.get(c["method"], 9), -(c["budget"] or 0)))
