@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from semiad.models.autoencoder import AutoencoderDetector, train_autoencoder
 from semiad.models.base import BaseDetector, check_inputs
+from semiad.models.dagmm import DAGMM
 from semiad.models.deep_sad import DeepSAD, DeepSVDD, deep_sad_loss, init_center
 from semiad.models.devnet import DevNetDetector
 from semiad.models.shallow import OCSVM, IsolationForestDetector, KDEDetector
@@ -27,6 +28,7 @@ DETECTORS: dict[str, type[BaseDetector]] = {
     "xgboost": XGBoostDetector,
     "devnet": DevNetDetector,
     "vime": VIMEDetector,
+    "dagmm": DAGMM,
 }
 
 
@@ -39,7 +41,7 @@ def make_detector(name: str, **params) -> BaseDetector:
     return cls(**params)
 
 
-__all__ = ["DETECTORS", "OCSVM", "SSAD", "SSDGM", "AutoencoderDetector", "BaseDetector", "DeepSAD",
+__all__ = ["DAGMM", "DETECTORS", "OCSVM", "SSAD", "SSDGM", "AutoencoderDetector", "BaseDetector", "DeepSAD",
            "DeepSVDD", "DevNetDetector", "IsolationForestDetector", "KDEDetector", "SupervisedClassifier",
            "VIMEDetector", "XGBoostDetector", "check_inputs", "deep_sad_loss", "init_center",
            "make_detector", "train_autoencoder"]
