@@ -124,3 +124,45 @@ def test_trace_metrics_and_input_errors():
         run_active_loop(_small(pretrain_steps=1).fit(X), Oracle(y), budget=0, k=3)
     with pytest.raises(ValueError, match="0 .normal. or 1"):
         Oracle(np.array([0, 2]))
+
+
+def test_pool_cap_is_stratified_and_fixed_across_seeds():
+    from semiad.experiments.uainets import pool_indices
+
+    y = np.zeros(10_000, np.int64)
+    y[:300] = 1
+    idx = pool_indices(y, 2000)
+    assert len(idx) == 2000 and y[idx].sum() == 60 and np.array_equal(idx, np.sort(idx))
+    assert np.array_equal(idx, pool_indices(y, 2000))
+    assert np.array_equal(pool_indices(y, None), np.arange(10_000))
+
+
+def test_grid_configs_fail_fast_on_bad_input():
+    from semiad.experiments import uainets as U
+
+    with pytest.raises(ValueError, match="unknown method"):
+        U.build_configs("smoke", ["thyroid"], ["vae_uai"])
+    with pytest.raises(ValueError, match="classes"):
+        U.build_configs("smoke", ["thyroid"], ["class_uai"])
+    with pytest.raises(ValueError, match="unknown dataset"):
+        U.build_configs("smoke", ["mnist_zero"], ["dae"])
+    with pytest.raises(ValueError, match="unknown synthetic"):
+        U.build_configs("smoke", ["mnist:1-3"], ["dae"])
+    with pytest.raises(ValueError, match="budget"):
+        U.build_configs("smoke", ["thyroid"], ["dae"], budget=0)
+    with pytest.raises(ValueError, match="snapshot"):
+        U.build_configs("smoke", ["thyroid"], ["dae"], snapshot={"kind": "gif", "at": [0]})
+    assert U.k_for(99) == 3 and U.k_for(100) == 10
+    cfgs = U.build_configs("quick", ["mnist:0", "thyroid"], ["dae_uai", "dagmm_clean"], budget=None)
+    assert {c["pool_cap"] for c in cfgs} == {15_000, 10_000}
+    assert {c["params"].get("dagmm_preset") for c in cfgs if c["method"] == "dagmm_clean"} == {"thyroid"}
+
+
+def test_a_smoke_cell_on_demo_data_returns_a_hit_curve(tmp_path):
+    from semiad.experiments import uainets as U
+
+    cfg = U.build_configs("smoke", ["mnist:0"], ["dae_uai"], data_sources={"mnist:0": "demo"})[0]
+    out = U.uainets_cell(cfg, {"data_dir": str(tmp_path), "on_missing": "demo", "cache_root": str(tmp_path)})
+    curve = out["info"]["found_curve"]
+    assert len(curve) == min(cfg["budget"], out["info"]["pool"]) and curve == sorted(curve)
+    assert out["metrics"]["found"] == curve[-1] <= out["info"]["n_anomalies"]
