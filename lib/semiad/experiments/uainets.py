@@ -24,6 +24,7 @@ One cell = one (dataset, method, seed) run on a *pool* of items. Protocol (App. 
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -96,8 +97,12 @@ def k_for(n_anomalies: int) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # data
+@functools.lru_cache(maxsize=4)
 def load_dataset(name: str, data_dir=None, on_missing: str = "error"):
-    """(X, y, classes, source): a synthetic MNIST/F-MNIST set or a real Table 1 set."""
+    """(X, y, classes, source): a synthetic MNIST/F-MNIST set or a real Table 1 set.
+
+    Memoised per process (a worker runs many cells of the same set); callers must not modify the arrays.
+    """
     from semiad.data import uainets as D
 
     if ":" in name:
@@ -256,8 +261,10 @@ def _latent_snapshot(pool: dict, seed: int):
 
     def snap(det) -> dict:
         code, s = det.latent_and_score()
+        audited = np.isin(keep, getattr(det, "labeled_idx_", np.empty(0, np.int64)))
+        uai = det.uai_score()[keep].round(5).tolist() if hasattr(det, "uai_score") else None
         return {"rows": keep.tolist(), "l": code[keep].round(5).tolist(), "s": s[keep].round(5).tolist(),
-                "y": y[keep].tolist()}
+                "y": y[keep].tolist(), "audited": audited.tolist(), "uai": uai}
     return snap
 
 

@@ -21,7 +21,8 @@ Choices the paper leaves open (all parameters):
   paper's "learns representations by leveraging both the full dataset and the already labeled
   instances" (Sec. 6) describes the joint objective.
 * Activations: ReLU on hidden layers; the DAE code ``l`` is linear, the classifier's ``l = h_{p-1}``
-  is a ReLU hidden layer like the others. The DAE decoder output is linear.
+  is a ReLU hidden layer like the others (a sigmoid when it has one unit, as in Figs. 9-10, whose
+  l_class axis runs over [0, 1]). The DAE decoder output is linear.
 * ``score_scaling``: ``s`` enters the UAI layer standardised by the mean and std of the base scores
   on the pool, recomputed (without gradient) before each round. This is an affine
   re-parametrisation of ``(W_act, b_act)`` -- the same model class as Eq. 3 -- that keeps the
@@ -95,7 +96,10 @@ class ClassBase(nn.Module):
 
     def __init__(self, n_features: int, hidden: Sequence[int], n_classes: int):
         super().__init__()
-        self.body = _mlp([n_features, *hidden], last_activation=True)
+        self.body = _mlp([n_features, *hidden], last_activation=False)
+        # l = h_{p-1}: ReLU like the other hidden layers, except a 1-unit latent (Figs. 9-10), which
+        # gets a sigmoid -- Fig. 10 plots l_class in [0, 1], and a single ReLU unit can die (l const).
+        self.body.append(nn.Sigmoid() if hidden[-1] == 1 else nn.ReLU())
         self.head = nn.Linear(hidden[-1], n_classes)
 
     def latent_and_score(self, x: torch.Tensor, target: torch.Tensor | None = None,
