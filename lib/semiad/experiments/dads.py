@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from semiad.experiments.grid import register_task, run_grid
+from semiad.experiments.grid import register_task, run_grid, tidy_frame
 from semiad.profiles import check_profile
 
 PAPER = "dads"
@@ -221,19 +221,10 @@ def dataset_sources(datasets, data_dir=None, on_missing: str = "error") -> dict[
 
 def records_to_frame(records: list[dict]) -> pd.DataFrame:
     """Tidy results: one row per (method, dataset, setting, seed, metric); failures kept as NaN."""
-    rows = []
-    for rec in records:
-        cfg = rec["config"]
-        base = {"method": METHOD_LABELS[cfg["method"]], "dataset": cfg["dataset"],
-                "setting": f"contamination={cfg['contamination']:g}",
-                "contamination": cfg["contamination"], "seed": cfg["seed"], "status": rec["status"],
-                "data_source": cfg["data_source"], "runtime_s": rec.get("runtime_s"),
-                "cell": rec["hash"], "error": rec.get("error", "")}
-        if rec["status"] == "ok":
-            rows += [{**base, "metric": k, "value": v} for k, v in rec["metrics"].items()]
-        else:
-            rows.append({**base, "metric": "auc_roc", "value": np.nan})
-    return pd.DataFrame(rows)
+    return tidy_frame(records, lambda cfg: {
+        "method": METHOD_LABELS[cfg["method"]], "dataset": cfg["dataset"],
+        "setting": f"contamination={cfg['contamination']:g}", "contamination": cfg["contamination"]},
+        "auc_roc")
 
 
 def run_dads_grid(profile: str = "quick", *, datasets=None, contaminations=None, seeds=None,

@@ -130,6 +130,29 @@ def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
     return records  # type: ignore[return-value]
 
 
+def tidy_frame(records: Sequence[dict], describe: Callable[[dict], dict], failed_metric: str):
+    """Tidy results of grid records: one row per (cell, metric); a failed cell keeps one NaN row.
+
+    ``describe(config)`` gives a cell's own columns (method, dataset, setting, ...); ``seed``,
+    ``status``, ``data_source``, ``runtime_s``, ``cell`` (the config hash) and ``error`` are added
+    here, so every notebook's ``results.csv`` has them.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rows = []
+    for rec in records:
+        cfg = rec["config"]
+        base = {**describe(cfg), "seed": cfg["seed"], "status": rec["status"],
+                "data_source": cfg["data_source"], "runtime_s": rec.get("runtime_s"), "cell": rec["hash"],
+                "error": rec.get("error", "")}
+        if rec["status"] == "ok":
+            rows += [{**base, "metric": k, "value": v} for k, v in rec["metrics"].items()]
+        else:
+            rows.append({**base, "metric": failed_metric, "value": np.nan})
+    return pd.DataFrame(rows)
+
+
 def _accept(rec: dict, bar, done: dict) -> None:
     done[rec["hash"]] = rec
     bar.update(1)

@@ -53,7 +53,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from semiad.experiments.grid import register_task, run_grid
+from semiad.experiments.grid import register_task, run_grid, tidy_frame
 from semiad.profiles import check_profile
 
 PAPER = "rlad"
@@ -426,18 +426,9 @@ def budget_label(budget: float | None) -> str:
 
 def records_to_frame(records: list[dict]) -> pd.DataFrame:
     """Tidy results: one row per (method, dataset, setting, seed, metric); failures kept as NaN."""
-    rows = []
-    for rec in records:
-        cfg = rec["config"]
-        base = {"method": METHOD_LABELS[cfg["method"]], "dataset": cfg["benchmark"],
-                "setting": f"budget={budget_label(cfg['budget'])}", "budget": cfg["budget"],
-                "seed": cfg["seed"], "status": rec["status"], "data_source": cfg["data_source"],
-                "runtime_s": rec.get("runtime_s"), "cell": rec["hash"], "error": rec.get("error", "")}
-        if rec["status"] == "ok":
-            rows += [{**base, "metric": k, "value": v} for k, v in rec["metrics"].items()]
-        else:
-            rows.append({**base, "metric": "f1", "value": np.nan})
-    return pd.DataFrame(rows)
+    return tidy_frame(records, lambda cfg: {
+        "method": METHOD_LABELS[cfg["method"]], "dataset": cfg["benchmark"],
+        "setting": f"budget={budget_label(cfg['budget'])}", "budget": cfg["budget"]}, "f1")
 
 
 def run_rlad_grid(profile: str = "quick", *, benchmarks=("yahoo_a1", "yahoo_a2"), budgets=None, seeds=None,

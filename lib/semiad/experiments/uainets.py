@@ -30,7 +30,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from semiad.experiments.grid import register_task, run_grid
+from semiad.experiments.grid import register_task, run_grid, tidy_frame
 from semiad.profiles import check_profile
 
 PAPER = "uainets"
@@ -443,19 +443,10 @@ def run_uainets_grid(profile: str, datasets, methods, *, seeds=None, budget="pro
 
 
 def records_to_frame(records: list[dict]) -> pd.DataFrame:
-    """Tidy results: one row per (method, dataset, setting, seed, metric)."""
-    rows = []
-    for rec in records:
-        cfg = rec["config"]
-        base = {"method": METHOD_LABELS[cfg["method"]], "dataset": cfg["dataset"],
-                "setting": f"pool={cfg['pool_cap'] or 'all'},budget={cfg['budget'] or '#anomalies'}",
-                "seed": cfg["seed"], "status": rec["status"], "data_source": cfg["data_source"],
-                "runtime_s": rec.get("runtime_s"), "error": rec.get("error", "")}
-        if rec["status"] == "ok":
-            rows += [{**base, "metric": k, "value": v} for k, v in rec["metrics"].items()]
-        else:
-            rows.append({**base, "metric": "f1", "value": np.nan})
-    return pd.DataFrame(rows)
+    """Tidy results: one row per (method, dataset, setting, seed, metric); failures kept as NaN."""
+    return tidy_frame(records, lambda cfg: {
+        "method": METHOD_LABELS[cfg["method"]], "dataset": cfg["dataset"],
+        "setting": f"pool={cfg['pool_cap'] or 'all'},budget={cfg['budget'] or '#anomalies'}"}, "f1")
 
 
 def budget_curves(records: list[dict], n_points: int = 200) -> pd.DataFrame:
