@@ -28,7 +28,8 @@ TASKS: dict[str, TaskFn] = {}
 #: unpickling ``run_cell`` does not import the module where a task was defined.
 TASK_MODULES: tuple[str, ...] = ("semiad.experiments.odds", "semiad.experiments.dads",
                                  "semiad.experiments.residual", "semiad.experiments.rlad",
-                                 "semiad.experiments.uainets")
+                                 "semiad.experiments.uainets",
+                                 "semiad.experiments.deep_sad_images")
 BACKENDS = ("loky", "threading", "sequential", "dask", "ray")
 
 

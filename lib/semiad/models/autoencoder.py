@@ -8,17 +8,18 @@ import numpy as np
 import torch
 
 from semiad.device import resolve_device
-from semiad.models.networks import MLPAutoencoder, glorot_uniform_
+from semiad.models.networks import build_autoencoder, glorot_uniform_
 from semiad.models.training import DeepDetector, TrainSchedule, predict_batched, train_minibatch
 from semiad.seeding import local_seed
 
 
 def train_autoencoder(X: torch.Tensor, hidden_dims: Sequence[int], rep_dim: int,
                       schedule: TrainSchedule, output_sigmoid: bool = False,
-                      seed: int = 0) -> tuple[MLPAutoencoder, list[float]]:
-    """Train an MLP autoencoder on the MSE reconstruction loss from Glorot-uniform weights."""
+                      seed: int = 0, image_arch: str | None = None) -> tuple[torch.nn.Module, list[float]]:
+    """Train an autoencoder (MLP, or the LeNet CAE of ``image_arch`` on flattened images) on the MSE
+    reconstruction loss from Glorot-uniform weights (App. E)."""
     with local_seed(seed):
-        ae = MLPAutoencoder(X.shape[1], hidden_dims, rep_dim, output_sigmoid)
+        ae = build_autoencoder(X.shape[1], hidden_dims, rep_dim, output_sigmoid, image_arch)
         glorot_uniform_(ae)
         ae.to(X.device)
 
@@ -41,7 +42,7 @@ class AutoencoderDetector(DeepDetector):
         Xt = torch.as_tensor(X, device=resolve_device(self.device))
         self.model_, self.history_ = train_autoencoder(
             Xt, self.hidden_dims, self.rep_dim, self._schedule(), self.output_sigmoid,
-            self.random_state)
+            self.random_state, self.image_arch)
 
     @torch.no_grad()
     def _score(self, X) -> np.ndarray:

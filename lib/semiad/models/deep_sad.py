@@ -14,7 +14,7 @@ import torch
 from semiad.device import resolve_device
 from semiad.models.autoencoder import train_autoencoder
 from semiad.models.base import KNOWN_ANOMALY, UNLABELED
-from semiad.models.networks import MLPAutoencoder, MLPEncoder
+from semiad.models.networks import build_autoencoder, build_encoder
 from semiad.models.training import DeepDetector, predict_batched, train_minibatch
 from semiad.seeding import local_seed, seed_everything
 
@@ -75,11 +75,12 @@ class _HypersphereDetector(DeepDetector):
         self.output_sigmoid = output_sigmoid
         self.pretrained_autoencoder = pretrained_autoencoder
 
-    def _initial_encoder(self, X: torch.Tensor, y_semi: torch.Tensor) -> MLPEncoder:
+    def _initial_encoder(self, X: torch.Tensor, y_semi: torch.Tensor) -> torch.nn.Module:
         seed_everything(self.random_state)
         n_features = X.shape[1]
         if self.pretrained_autoencoder is not None:
-            ae = MLPAutoencoder(n_features, self.hidden_dims, self.rep_dim, self.output_sigmoid)
+            ae = build_autoencoder(n_features, self.hidden_dims, self.rep_dim, self.output_sigmoid,
+                                   self.image_arch)
             ae.load_state_dict(self.pretrained_autoencoder)
         elif self.pretrain:
             # The AE sees what an unsupervised model may see: everything but known anomalies.
@@ -87,9 +88,9 @@ class _HypersphereDetector(DeepDetector):
             ae, self.ae_history_ = train_autoencoder(
                 X[keep], self.hidden_dims, self.rep_dim,
                 self._schedule(self.ae_n_epochs, self.ae_lr_milestones),
-                output_sigmoid=self.output_sigmoid, seed=self.random_state)
+                output_sigmoid=self.output_sigmoid, seed=self.random_state, image_arch=self.image_arch)
         else:
-            return MLPEncoder(n_features, self.hidden_dims, self.rep_dim).to(X.device)
+            return build_encoder(n_features, self.hidden_dims, self.rep_dim, self.image_arch).to(X.device)
         return ae.encoder.to(X.device)
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:

@@ -513,3 +513,53 @@ def bias_free(module: nn.Module) -> bool:
         if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine:
             return False
     return True
+
+
+# ------------------------------------------------------------------------------------------ flat-input wrappers
+# The detectors of :mod:`semiad.models` follow the scikit-learn/PyOD contract of 2-D inputs. Images enter them
+# flattened, ``(n, C*H*W)``; these wrappers restore the image shape inside the network, so DeepSAD, DeepSVDD,
+# the (C)AE baseline and the supervised classifier run the App. D LeNets through the same code as the MLPs.
+class FlatLeNetEncoder(nn.Sequential):
+    """:class:`LeNetEncoder` on flattened images: ``(B, C*H*W) -> (B, rep_dim)``."""
+
+    def __init__(self, arch: str | LeNetArch = "mnist", rep_dim: int | None = None):
+        arch = get_arch(arch, rep_dim)
+        super().__init__(nn.Unflatten(1, arch.in_shape), LeNetEncoder(arch))
+        self.arch = arch
+        self.rep_dim = arch.rep_dim
+
+
+class FlatLeNetAutoencoder(nn.Module):
+    """:class:`LeNetAutoencoder` on flattened images (sigmoid output: pixels are in [0, 1])."""
+
+    def __init__(self, arch: str | LeNetArch = "mnist", rep_dim: int | None = None,
+                 output_sigmoid: bool = True):
+        super().__init__()
+        self.arch = get_arch(arch, rep_dim)
+        self.encoder = FlatLeNetEncoder(self.arch)
+        self.decoder = nn.Sequential(LeNetDecoder(self.arch, output_sigmoid=output_sigmoid), nn.Flatten(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+class FlatLeNetClassifier(nn.Module):
+    """Supervised baseline on images (App. E): the LeNet phi followed by one logit (the head has a bias)."""
+
+    def __init__(self, arch: str | LeNetArch = "mnist", rep_dim: int | None = None):
+        super().__init__()
+        self.encoder = FlatLeNetEncoder(arch, rep_dim)
+        self.head = nn.Linear(self.encoder.rep_dim, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x)).squeeze(-1)
+
+
+def check_flat_images(n_features: int, arch: str | LeNetArch) -> LeNetArch:
+    """The architecture, after checking that ``n_features`` = C*H*W of its input (clear error otherwise)."""
+    arch = get_arch(arch)
+    c, h, w = arch.in_shape
+    if n_features != c * h * w:
+        raise ValueError(f"image_arch={arch.name!r} expects flattened {c}x{h}x{w} images ({c * h * w} "
+                         f"features), got {n_features}")
+    return arch

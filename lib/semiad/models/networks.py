@@ -98,9 +98,10 @@ class MLPClassifier(nn.Module):
 
 
 def glorot_uniform_(module: nn.Module) -> None:
-    """App. E: AE, SS-DGM and the supervised classifier start from uniform Glorot weights."""
+    """App. E: AE, SS-DGM and the supervised classifier start from uniform Glorot weights
+    (every dense, convolution and deconvolution weight; biases, where any, start at 0)."""
     for m in module.modules():
-        if isinstance(m, nn.Linear):
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.xavier_uniform_(m.weight)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
@@ -109,3 +110,33 @@ def glorot_uniform_(module: nn.Module) -> None:
 def architecture_for(dataset: str) -> tuple[tuple[int, ...], int]:
     """(hidden_dims, rep_dim) of App. D for an ODDS dataset; the 32-16-8 default otherwise."""
     return ODDS_ARCHITECTURES.get(dataset, DEFAULT_ARCHITECTURE)
+
+
+# ---------------------------------------------------------------------------------------------
+# One builder per role, so every deep detector runs MLPs (tabular data) and the App. D LeNets
+# (images, given flattened) through the same code: ``image_arch=None`` -> MLP, else a LeNet name.
+def build_encoder(n_features: int, hidden_dims: Sequence[int], rep_dim: int,
+                  image_arch: str | None = None) -> nn.Module:
+    """phi: the MLP of App. D, or the LeNet of ``image_arch`` (``hidden_dims`` unused then)."""
+    if image_arch is None:
+        return MLPEncoder(n_features, hidden_dims, rep_dim)
+    from semiad.models.lenet import FlatLeNetEncoder, check_flat_images
+    return FlatLeNetEncoder(check_flat_images(n_features, image_arch), rep_dim)
+
+
+def build_autoencoder(n_features: int, hidden_dims: Sequence[int], rep_dim: int,
+                      output_sigmoid: bool = False, image_arch: str | None = None) -> nn.Module:
+    """Autoencoder whose ``.encoder`` is exactly :func:`build_encoder`'s phi."""
+    if image_arch is None:
+        return MLPAutoencoder(n_features, hidden_dims, rep_dim, output_sigmoid)
+    from semiad.models.lenet import FlatLeNetAutoencoder, check_flat_images
+    return FlatLeNetAutoencoder(check_flat_images(n_features, image_arch), rep_dim, output_sigmoid)
+
+
+def build_classifier(n_features: int, hidden_dims: Sequence[int], rep_dim: int,
+                     image_arch: str | None = None) -> nn.Module:
+    """phi followed by one logit (the supervised baseline)."""
+    if image_arch is None:
+        return MLPClassifier(n_features, hidden_dims, rep_dim)
+    from semiad.models.lenet import FlatLeNetClassifier, check_flat_images
+    return FlatLeNetClassifier(check_flat_images(n_features, image_arch), rep_dim)

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from semiad.device import resolve_device
 from semiad.models.base import KNOWN_ANOMALY
-from semiad.models.networks import MLPClassifier, glorot_uniform_
+from semiad.models.networks import build_classifier, glorot_uniform_
 from semiad.models.training import DeepDetector, predict_batched, train_minibatch
 from semiad.seeding import local_seed, seed_everything
 
@@ -34,7 +34,7 @@ class SupervisedClassifier(DeepDetector):
         dev = resolve_device(self.device)
         Xt = torch.as_tensor(X, device=dev)
         target = torch.as_tensor((y_semi == KNOWN_ANOMALY).astype(np.float32), device=dev)
-        self.model_ = MLPClassifier(X.shape[1], self.hidden_dims, self.rep_dim)
+        self.model_ = build_classifier(X.shape[1], self.hidden_dims, self.rep_dim, self.image_arch)
         glorot_uniform_(self.model_)
         self.model_.to(dev)
 

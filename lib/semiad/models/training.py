@@ -101,13 +101,15 @@ class DeepDetector(BaseDetector):
     ``hidden_dims``/``rep_dim``: MLP widths and representation dimension d; ``n_epochs``, ``lr``,
     ``lr_milestones`` (lr x 0.1 at each), ``batch_size``, ``weight_decay``: see
     :class:`TrainSchedule`; ``device``: ``"auto" | "cpu" | "cuda"``; ``random_state``: seed of
-    weight init and mini-batch order.
+    weight init and mini-batch order; ``image_arch``: ``None`` for the MLPs, or ``"mnist"`` /
+    ``"fashion_mnist"`` / ``"cifar10"`` for App. D's LeNets on *flattened* images (``hidden_dims``
+    is then unused and ``rep_dim=None`` means the App. D value).
     """
 
     def __init__(self, hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8,
                  n_epochs: int = 150, lr: float = 1e-4, lr_milestones: Sequence[int] = (50,),
                  batch_size: int = 200, weight_decay: float = 1e-6, device: str = "auto",
-                 random_state: int = 0):
+                 random_state: int = 0, image_arch: str | None = None):
         self.hidden_dims = tuple(hidden_dims)
         self.rep_dim = rep_dim
         self.n_epochs = n_epochs
@@ -117,6 +119,7 @@ class DeepDetector(BaseDetector):
         self.weight_decay = weight_decay
         self.device = device
         self.random_state = random_state
+        self.image_arch = image_arch
 
     def _schedule(self, n_epochs: int | None = None,
                   lr_milestones: Sequence[int] | None = None) -> TrainSchedule:
