@@ -42,6 +42,12 @@ def test_label_free_points_skip_methods_that_need_labels():
     assert "supervised" not in methods and "ssdgm" not in methods and "deep_sad" in methods
 
 
+def test_no_known_class_means_no_labels_for_the_label_hungry_methods():
+    setting = next(s for s in D.experiments("mnist", "known_classes", "quick") if s.k_l == 0)
+    _, cells = D.cells_for(setting, D.ALL_METHODS, "quick")
+    assert not {"supervised", "ssdgm"} & {spec.method for spec, _ in cells}
+
+
 def test_polluted_experiments_are_shared_between_scenarios_ii_iii_and_sensitivity():
     ii = {s.data_key for s in D.experiments("mnist", "pollution", "quick") if s.gamma_p == 0.1}
     iii = {s.data_key for s in D.experiments("mnist", "known_classes", "quick") if s.k_l == 1}
@@ -73,7 +79,8 @@ def test_eta_and_rep_dim_change_only_what_they_should():
 def test_bad_sensitivity_values_fail_before_any_training(kwargs, match, tmp_path):
     settings = D.experiments("mnist", "sensitivity", "smoke")
     with pytest.raises(ValueError, match=match):
-        D.run_image_grid(settings, D.methods_by_label(["Deep SAD"]), "smoke", cache_root=str(tmp_path), **kwargs)
+        D.run_image_grid(settings, D.methods_by_label(["Deep SAD"]), "smoke", cache_root=str(tmp_path),
+                         **kwargs)
 
 
 def test_bad_names_fail_clearly():

@@ -68,10 +68,18 @@ def x_positions(values: Sequence[float]) -> dict[float, int]:
     return {float(v): i for i, v in enumerate(sorted({float(v) for v in values}))}
 
 
-def method_palette(methods: Sequence[str]) -> dict[str, tuple]:
-    """A fixed colour per method (colour-blind palette, in the given order)."""
+#: Fixed colours of the figures' methods (seaborn "colorblind"); Deep SAD in the strongest one.
+METHOD_COLORS: dict[str, str] = {
+    "OC-SVM Raw": "#de8f05", "OC-SVM Hybrid": "#0173b2", "Deep SVDD": "#029e73", "SSAD Raw": "#cc78bc",
+    "SSAD Hybrid": "#56b4e9", "Supervised Classifier": "#949494", "Deep SAD": "#d55e00",
+}
+
+
+def method_palette(methods: Sequence[str]) -> dict[str, object]:
+    """A colour per method: :data:`METHOD_COLORS` where defined, else the "tab10" palette in order."""
     methods = list(dict.fromkeys(methods))
-    return dict(zip(methods, sns.color_palette("colorblind", max(len(methods), 1)), strict=False))
+    others = iter(sns.color_palette("tab10", max(len(methods), 1)))
+    return {m: METHOD_COLORS[m] if m in METHOD_COLORS else next(others) for m in methods}
 
 
 def _set_x_axis(ax: Axes, pos: Mapping[float, int], label: str) -> None:
@@ -85,7 +93,8 @@ def _panel_grid(n: int, ncols: int | None = None, size: tuple[float, float] = (4
                 ) -> tuple[Figure, np.ndarray]:
     ncols = max(1, min(ncols or n, n))
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
+    width = max(size[0] * ncols, 6.0)  # room for the legend / title below a single panel
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, size[1] * nrows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes
@@ -130,16 +139,17 @@ def _legend(fig: Figure, palette: Mapping[str, tuple], paper: bool, extra: Seque
         handles.append(Line2D([], [], color="0.3", ls="--", marker="s", mfc="none", ms=4,
                               label="paper (mean)"))
     handles += list(extra)
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), frameon=False,
-               bbox_to_anchor=(0.5, -0.01))
-    rows = math.ceil(len(handles) / 5)
+    ncol = max(1, min(len(handles), int(fig.get_figwidth() / 1.7)))
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, frameon=False, bbox_to_anchor=(0.5, -0.01))
+    rows = math.ceil(len(handles) / ncol)
     fig.tight_layout(rect=(0, 0.06 * rows, 1, 1))
 
 
 # ------------------------------------------------------------------------------------------ figures
 def scenario_curves(summary: pd.DataFrame, wilcoxon: pd.DataFrame | None = None, x_label: str = "x",
                     columns: Sequence[str] | None = None, paper: pd.DataFrame | None = None,
-                    datasets: Sequence[str] | None = None, ylabel: str = "AUC (%)") -> Figure:
+                    datasets: Sequence[str] | None = None, ylabel: str = "AUC (%)",
+                    legend_extra: Sequence[Line2D] = ()) -> Figure:
     """Figs. 2-4: one panel per dataset, mean ± std AUC (%) per method over x (ours solid with a band).
 
     ``summary`` is :func:`~semiad.experiments.deep_sad_images.point_summary` (dataset, x, method, mean, std);
@@ -169,21 +179,28 @@ def scenario_curves(summary: pd.DataFrame, wilcoxon: pd.DataFrame | None = None,
         _set_x_axis(ax, pos, x_label)
         ax.set_title(str(ds))
         ax.set_ylabel(ylabel)
-    _legend(fig, {m: palette[m] for m in columns if (summary["method"] == m).any()}, paper is not None)
+    _legend(fig, {m: palette[m] for m in columns if (summary["method"] == m).any()}, paper is not None,
+            legend_extra)
     return fig
 
 
 def sensitivity_curve(summary: pd.DataFrame, x_label: str, columns: Sequence[str] | None = None,
                       reference: pd.DataFrame | None = None,
                       default_x: Mapping[str, float] | float | None = None,
-                      datasets: Sequence[str] | None = None) -> Figure:
+                      datasets: Sequence[str] | None = None,
+                      reference_label: str = "paper: Table 4, γ_p = .1") -> Figure:
     """Figs. 5-6: mean ± std AUC (%) over eta or d per method, one panel per dataset.
 
     ``reference`` (dataset, method, paper_mean, paper_std; e.g. Table 4 at gamma_p = .1, the same setting)
     is drawn as a dashed horizontal line with a light ± std band; ``default_x`` (one value or one per dataset)
     as a dotted vertical line at the default eta / d.
     """
-    fig = scenario_curves(summary, None, x_label, columns, None, datasets)
+    extra = []
+    if reference is not None:
+        extra.append(Line2D([], [], color="0.3", ls="--", lw=1, label=reference_label))
+    if default_x is not None:
+        extra.append(Line2D([], [], color="0.4", ls=":", lw=1, label="default"))
+    fig = scenario_curves(summary, None, x_label, columns, None, datasets, legend_extra=extra)
     columns = list(columns or dict.fromkeys(summary["method"]))
     palette = method_palette(columns)
     datasets = list(datasets or dict.fromkeys(summary[summary["method"].isin(columns)]["dataset"]))
@@ -222,29 +239,42 @@ def first_second_pairs(results: pd.DataFrame, wilcoxon: pd.DataFrame, dataset: s
                                        "second_auc"])
 
 
-def first_vs_second_scatter(results: pd.DataFrame, wilcoxon: pd.DataFrame, dataset: str,
-                            x_name: str = "x", ncols: int = 5) -> Figure:
-    """Figs. 7-9: one panel per x; per experiment the AUC of the 1st method (y) vs the 2nd (x), identity line.
+def _scatter_panel(ax: Axes, sub: pd.DataFrame, title: str) -> None:
+    """One Fig. 7-9 panel: 1st (y) vs 2nd (x) AUC per experiment, the identity line, the share above it."""
+    lo = math.floor(min(sub["first_auc"].min(), sub["second_auc"].min(), 0.9) * 10) / 10
+    ax.plot([lo, 1], [lo, 1], color="black", lw=1, gid=IDENTITY_GID, zorder=1)
+    ax.scatter(sub["second_auc"], sub["first_auc"], s=14, alpha=0.75, color="#0173b2", zorder=2)
+    ax.set(xlim=(lo, 1.0), ylim=(lo, 1.0), aspect="equal")
+    ax.set_xlabel(f"2nd {sub['second'].iloc[0]}")
+    ax.set_ylabel(f"1st {sub['first'].iloc[0]}")
+    above = float(np.mean(sub["first_auc"] > sub["second_auc"]))
+    ax.set_title(f"{title}  ({above:.0%} above)", fontsize=9)
+
+
+def first_vs_second_scatter(results: pd.DataFrame, wilcoxon: pd.DataFrame, dataset: str | Sequence[str],
+                            x_name: str = "x") -> Figure:
+    """Figs. 7-9: one panel per x (one row per dataset); per experiment the AUC of the 1st method (y) vs the
+    2nd (x), with the identity line.
 
     Points above the line are experiments where the 1st method beats the 2nd (App. A: "if most points fall
     above the identity line, [...] the best method indeed significantly outperforms the second best").
     """
-    pairs = first_second_pairs(results, wilcoxon, dataset)
+    datasets = [dataset] if isinstance(dataset, str) else list(dataset)
+    pairs = pd.concat([first_second_pairs(results, wilcoxon, ds) for ds in datasets], ignore_index=True)
     if pairs.empty:
-        raise ValueError(f"no paired 1st/2nd AUCs for {dataset!r}")
+        raise ValueError(f"no paired 1st/2nd AUCs for {datasets}")
+    datasets = [ds for ds in datasets if (pairs["dataset"] == ds).any()]
     xs = sorted(pairs["x"].unique())
-    fig, axes = _panel_grid(len(xs), ncols, (3.0, 3.0))
-    for ax, x in zip(axes.flat, xs, strict=False):
-        sub = pairs[pairs["x"] == x]
-        lo = math.floor(min(sub["first_auc"].min(), sub["second_auc"].min(), 0.9) * 10) / 10
-        ax.plot([lo, 1], [lo, 1], color="black", lw=1, gid=IDENTITY_GID, zorder=1)
-        ax.scatter(sub["second_auc"], sub["first_auc"], s=14, alpha=0.75, color="#0173b2", zorder=2)
-        ax.set(xlim=(lo, 1.0), ylim=(lo, 1.0), aspect="equal")
-        ax.set_xlabel(f"2nd {sub['second'].iloc[0]}")
-        ax.set_ylabel(f"1st {sub['first'].iloc[0]}")
-        above = float(np.mean(sub["first_auc"] > sub["second_auc"]))
-        ax.set_title(f"{x_name} = {fmt_x(x)}  ({above:.0%} above)", fontsize=9)
-    fig.suptitle(f"{dataset}: AUC of the best (1st) vs the second best (2nd) method per experiment")
+    fig, axes = plt.subplots(len(datasets), len(xs), figsize=(max(3.0 * len(xs), 6.0), 3.1 * len(datasets)),
+                             squeeze=False)
+    for row, ds in zip(axes, datasets, strict=True):
+        for ax, x in zip(row, xs, strict=True):
+            sub = pairs[(pairs["dataset"] == ds) & (pairs["x"] == x)]
+            if sub.empty:
+                ax.set_visible(False)
+                continue
+            _scatter_panel(ax, sub, f"{ds}, {x_name} = {fmt_x(x)}")
+    fig.suptitle("AUC per experiment: best (1st) vs second best (2nd) method")
     fig.tight_layout()
     return fig
 
@@ -273,8 +303,8 @@ def table_mean_std(summary: pd.DataFrame, columns: Sequence[str], wilcoxon: pd.D
                    x_name: str = "x") -> pd.DataFrame:
     """Tables 3-5 layout: rows (dataset, x), one ``mean±std`` column per paper column, ``—`` = not run;
     the best of ``wilcoxon``'s columns is bold and starred where significant."""
-    std = summary["std"].fillna(0)
-    cells = [f"{m:.1f}±{s:.1f}" for m, s in zip(summary["mean"], std, strict=True)]
+    cells = [f"{m:.1f}" + ("" if s != s else f"±{s:.1f}") for m, s in zip(summary["mean"], summary["std"],
+                                                                          strict=True)]
     table = summary.assign(cell=cells)
     if wilcoxon is not None and len(wilcoxon):
         best = wilcoxon.set_index(["dataset", "x"])
@@ -284,7 +314,7 @@ def table_mean_std(summary: pd.DataFrame, columns: Sequence[str], wilcoxon: pd.D
                 table.loc[i, "cell"] = f"**{row['cell']}**" + (STAR if best.loc[key, "significant"] else "")
     wide = table.pivot(index=["dataset", "x"], columns="method", values="cell").reindex(columns=list(columns))
     wide.index = wide.index.set_names(["dataset", x_name])
-    return wide.fillna("—")
+    return wide.astype(object).fillna("—")
 
 
 def comparison_summary(comparison: pd.DataFrame) -> dict[str, float]:

@@ -11,7 +11,8 @@ they really depend on, so the paper's curves share work the way its tables do:
   methods once, at gamma_l = 0, for the same reason).
 * The **autoencoder** of App. C (Deep SAD / Deep SVDD pre-training, the CAE baseline, the hybrids' features)
   is trained on the unlabeled data too, so it is shared in the same way and cached as a weights artifact.
-* **Semi-supervised** methods (Deep SAD, SSAD raw/hybrid, SS-DGM, supervised) get one cell per experiment.
+* **Semi-supervised** methods (Deep SAD, SSAD raw/hybrid, SS-DGM, supervised) get one cell per experiment,
+  except without labeled anomalies (gamma_l = 0, k_l = 0), where they too see only the unlabeled data.
 
 Identical settings of different scenarios (Table 3 gamma_l = .05 = Table 4 gamma_p = 0; Table 4 gamma_p =
 .1 = Table 5 k_l = 1 = the Sec. 4.3 defaults) have equal configs and therefore one cache entry.
@@ -29,7 +30,7 @@ Profiles (sizes only; the code path is the same):
   per experiment (a seeded subsample; the anomaly counts follow from the ratios, so gamma_l / gamma_p are
   exact); 15 + 15 epochs (lr drop after 10); OC-SVM / KDE raw on <= 1,000 rows, SSAD on <= 500 rows.
   ``subsample_effect`` measures what these caps cost.
-* ``smoke``: MNIST, normal class 0, 200 normal images, 1,000 test images, 2 + 2 epochs, 2 points per curve.
+* ``smoke``: MNIST, normal class 0, 200 normal images, 1,000 test images, 2 + 3 epochs, 2 points per curve.
 
 Written by us from the paper; the only library methods are scikit-learn's (OC-SVM, IF, KDE) and our own
 Deep SAD, SSAD and SS-DGM (:mod:`semiad.models`).
@@ -82,10 +83,10 @@ ON_MISSING = ("error", "demo")
 #: Sizes per profile (module docstring). ``epochs`` / ``ae_epochs`` with the lr drop (x0.1) at ``milestone``.
 PROFILE_SIZES: dict[str, dict] = {
     "smoke": {"datasets": ("mnist",), "normal_classes": (0,), "n_known": 1, "seeds": (0,),
-              "iii_seeds": (0,), "max_normal": 200, "max_test": 1000, "epochs": 2, "ae_epochs": 2,
-              "milestone": 1, "shallow_max_train": 150, "ssad_max_train": 100,
+              "iii_seeds": (0,), "max_normal": 200, "max_test": 1000, "epochs": 3, "ae_epochs": 2,
+              "milestone": 2, "shallow_max_train": 150, "ssad_max_train": 100,
               "values": {"labeled": (0.0, 0.05), "pollution": (0.0, 0.1), "known_classes": (0, 1),
-                         "eta": (1.0, 10.0), "rep_dim": (16, 32)}},
+                         "eta": (0.01, 100.0), "rep_dim": (16, 32)}},
     "quick": {"datasets": ("mnist", "fashion_mnist"), "normal_classes": (0, 3, 6), "n_known": 1,
               "seeds": (0,), "iii_seeds": (0,), "max_normal": 2000, "max_test": None, "epochs": 15,
               "ae_epochs": 15, "milestone": 10, "shallow_max_train": 1000, "ssad_max_train": 500,
@@ -159,7 +160,9 @@ SCENARIO_AXES = {"labeled": ("gamma_l", "deep_sad_table3"), "pollution": ("gamma
 
 
 def methods_by_label(labels: Sequence[str] | None = None) -> tuple[MethodSpec, ...]:
-    """The method specs whose label or table column is in ``labels`` (all when ``None``); unknown names fail."""
+    """The method specs whose label or table column is in ``labels`` (all when ``None``).
+
+    Unknown names fail."""
     if labels is None:
         return ALL_METHODS
     known = {m.label for m in ALL_METHODS} | set(TABLE_COLUMNS)
@@ -363,7 +366,8 @@ def image_cell(config: dict, runtime: dict) -> dict:
         ae = cached_autoencoder(config["ae"], runtime)
         return {"metrics": {"auc": auc(split.y_test, _reconstruction_error(ae, split.X_test))}, "info": info}
     train = config["train"]
-    shared = {"n_epochs": train["n_epochs"], "lr": train["lr"], "lr_milestones": tuple(train["lr_milestones"]),
+    shared = {"n_epochs": train["n_epochs"], "lr": train["lr"],
+              "lr_milestones": tuple(train["lr_milestones"]),
               "batch_size": train["batch_size"], "weight_decay": train["weight_decay"],
               "device": runtime.get("device", "auto"), "random_state": seed}
     if method == "ssdgm":  # an MLP on the pixels (see SSDGM_HIDDEN)
@@ -371,7 +375,8 @@ def image_cell(config: dict, runtime: dict) -> dict:
     else:
         shared.update(hidden_dims=(), rep_dim=config["arch"]["rep_dim"], image_arch=config["dataset"])
     if method in USES_AE:
-        shared.update(pretrained_autoencoder=load_pretrained_state(config["ae"], runtime), output_sigmoid=True)
+        shared.update(pretrained_autoencoder=load_pretrained_state(config["ae"], runtime),
+                      output_sigmoid=True)
     det = make_detector(method, **params, **shared).fit(split.X_train, split.y_semi)
     scores = det.decision_function(split.X_test)
     if np.ptp(scores) == 0:
@@ -417,23 +422,28 @@ def _train_dict(n_epochs: int, milestone: int) -> dict:
 
 
 def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str, data_source: str = "real",
-              rep_dim: int | None = None, eta: float | None = None) -> tuple[dict, list[tuple[MethodSpec, dict]]]:
+              rep_dim: int | None = None, eta: float | None = None
+              ) -> tuple[dict, list[tuple[MethodSpec, dict]]]:
     """(autoencoder cell, [(method, cell)]) of one experiment; methods needing labels are skipped when the
     experiment has none. ``rep_dim`` (Fig. 6) and ``eta`` (Fig. 5, Deep SAD only) override the defaults."""
     sizes = PROFILE_SIZES[check_profile(profile)]
     rep = DEFAULT_REP_DIM[setting.dataset] if rep_dim is None else int(rep_dim)
     base = {"dataset": setting.dataset, "data_source": data_source,
-            "sizes": {"max_normal": sizes["max_normal"], "max_test": sizes["max_test"]}, "arch": {"rep_dim": rep}}
+            "sizes": {"max_normal": sizes["max_normal"], "max_test": sizes["max_test"]},
+            "arch": {"rep_dim": rep}}
     ae = {"task": AE_TASK, **base, "setting": _setting_dict(setting, True),
           "train": _train_dict(sizes["ae_epochs"], sizes["milestone"])}
     cells = []
     for spec in methods:
-        if spec.method in NEEDS_LABELS and setting.gamma_l == 0:
+        labeled = setting.gamma_l > 0 and setting.k_l > 0  # k_l = 0: no class to draw labeled anomalies from
+        if spec.method in NEEDS_LABELS and not labeled:
             continue
         params = dict(spec.params)
         if eta is not None and spec.method == "deep_sad":
             params["eta"] = float(eta)
-        cell = {"task": CELL_TASK, **base, "setting": _setting_dict(setting, spec.method in UNSUPERVISED),
+        # without labeled anomalies a semi-supervised method sees the unlabeled data only, too
+        unlabeled_only = spec.method in UNSUPERVISED or not labeled
+        cell = {"task": CELL_TASK, **base, "setting": _setting_dict(setting, unlabeled_only),
                 "method": spec.method, "params": params}
         if spec.method in SHALLOW:
             if spec.method != "iforest":  # IF subsamples psi = 256 rows by design
@@ -475,7 +485,8 @@ def run_image_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpe
                    profile: str = "quick", *, rep_dims: Sequence[int | None] = (None,),
                    etas: Sequence[float | None] = (None,), n_jobs: int = 1, backend: str = "loky",
                    device: str = "auto", data_dir: str | os.PathLike | None = None, on_missing: str = "error",
-                   cache_root: str | None = None, progress: bool = True, scenario: str = "custom") -> pd.DataFrame:
+                   cache_root: str | None = None, progress: bool = True,
+                   scenario: str = "custom") -> pd.DataFrame:
     """Run (or read from the cache) ``methods`` on ``settings``; tidy results (:func:`results_frame`)."""
     if not settings:
         raise ValueError("no experiments given")
@@ -484,8 +495,8 @@ def run_image_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpe
             raise ValueError(f"eta must be > 0, got {e}")
     for d in rep_dims:
         if d is not None and (int(d) < 16 or int(d) % 16):
-            raise ValueError(f"rep_dim must be a multiple of 16 (the LeNet decoders reshape d into d/16 maps of "
-                             f"4x4), got {d}")
+            raise ValueError("rep_dim must be a multiple of 16 (the LeNet decoders reshape d into "
+                             f"d/16 maps of 4x4), got {d}")
     datasets = sorted({s.dataset for s in settings})
     sources = dataset_sources(datasets, data_dir, on_missing)
     ae_cells, rows = build_grid(settings, methods, profile, sources, rep_dims, etas)
@@ -494,14 +505,17 @@ def run_image_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpe
     run_grid(ae_cells, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
              progress=progress, desc="autoencoders", priority=lambda c: -_cost(c))
     records = run_grid([r["cell"] for r in rows], n_jobs=n_jobs, backend=backend, runtime=runtime,
-                       cache_root=cache_root, progress=progress, desc="image cells", priority=lambda c: -_cost(c))
+                       cache_root=cache_root, progress=progress, desc="image cells",
+                       priority=lambda c: -_cost(c))
     return results_frame(rows, records, scenario)
 
 
 def run_scenario(scenario: str, profile: str = "quick", *, datasets: Sequence[str] | None = None,
                  methods: Sequence[MethodSpec] = ALL_METHODS, values: Sequence[float] | None = None,
                  **kwargs) -> pd.DataFrame:
-    """Scenario (i) ``"labeled"``, (ii) ``"pollution"`` or (iii) ``"known_classes"`` (Figs. 2-4, Tables 3-5)."""
+    """Scenario (i) ``"labeled"``, (ii) ``"pollution"`` or (iii) ``"known_classes"``.
+
+    Figs. 2-4 and Tables 3-5; tidy results as :func:`results_frame`."""
     if scenario not in SCENARIO_AXES:
         raise ValueError(f"scenario must be one of {sorted(SCENARIO_AXES)}, got {scenario!r}")
     datasets = _datasets(profile, datasets)

@@ -515,7 +515,7 @@ def bias_free(module: nn.Module) -> bool:
     return True
 
 
-# ------------------------------------------------------------------------------------------ flat-input wrappers
+# ------------------------------------------------------------------------------------- flat-input wrappers
 # The detectors of :mod:`semiad.models` follow the scikit-learn/PyOD contract of 2-D inputs. Images enter them
 # flattened, ``(n, C*H*W)``; these wrappers restore the image shape inside the network, so DeepSAD, DeepSVDD,
 # the (C)AE baseline and the supervised classifier run the App. D LeNets through the same code as the MLPs.
