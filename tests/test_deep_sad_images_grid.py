@@ -181,3 +181,24 @@ def test_best_variant_and_paper_comparison():
     comp = D.paper_comparison(frame, "labeled").set_index("method")
     assert comp.loc["Deep SAD", "paper_mean"] == 96.7  # Table 3, MNIST, gamma_l = .05
     assert comp.loc["Deep SAD", "delta"] == pytest.approx(85.0 - 96.7)
+
+
+@needs_mnist
+def test_stacked_engine_stores_the_same_numbers_as_one_model_per_cell(tmp_path):
+    # two experiments of one normal class with equal sizes: one stacked model of K = 2 per method
+    settings = [ImageSetting("mnist", 0, (k,), 0.05, 0.1, 0, "pollution", 0.1) for k in (1, 2)]
+    methods = D.methods_by_label(["Deep SAD", "Deep SVDD (one-class)"])
+    kw = {"n_jobs": 1, "data_dir": str(DATA), "progress": False, "scenario": "pollution"}
+    cells = D.run_image_grid(settings, methods, "smoke", cache_root=str(tmp_path / "c"), engine="cells", **kw)
+    stacked = D.run_image_grid(settings, methods, "smoke", cache_root=str(tmp_path / "s"), engine="stacked",
+                               **kw)
+    a = cells[cells.metric == "auc"].set_index(["method", "experiment"])["value"].sort_index()
+    b = stacked[stacked.metric == "auc"].set_index(["method", "experiment"])["value"].sort_index()
+    pd.testing.assert_series_equal(a, b)
+    assert len(a) == 4 and (stacked["status"] == "ok").all()
+    from semiad.experiments.cache import ResultCache
+    _, rows = D.build_grid(settings, methods, "smoke", {"mnist": "real"})
+    info = [ResultCache(str(tmp_path / "s")).get(r["cell"])["info"] for r in rows]
+    assert all(i.get("engine") == "stacked" and i["stack_size"] == 2 for i in info)
+    with pytest.raises(ValueError, match="engine must be one of"):
+        D.run_image_grid(settings, methods, "smoke", engine="gpu", **kw)
