@@ -64,6 +64,7 @@ from semiad.experiments.deep_sad_images import (
     experiments,
     make_split,
     methods_by_label,
+    run_stacked,
 )
 from semiad.experiments.grid import run_cell, run_grid
 from semiad.models.base import KNOWN_ANOMALY
@@ -205,21 +206,27 @@ def run_loop(name: str, cells: Sequence[dict], epochs: int, batches: Batches, de
 
 
 # ------------------------------------------------------------------------------------------ semiad path
-def run_semiad(ae_cells: Sequence[dict], cells: Sequence[dict], device: str, jobs: int
-               ) -> tuple[PathResult, float]:
-    """The grid path on a fresh cache; returns the result and the wall time of its AE phase."""
+def run_semiad(ae_cells: Sequence[dict], cells: Sequence[dict], device: str, jobs: int,
+               stacked: bool = False) -> tuple[PathResult, float]:
+    """The grid path on a fresh cache; returns the result and the wall time of its AE phase.
+
+    ``stacked``: the Deep SAD cells are trained K at a time as one stacked LeNet in this process
+    (``run_image_grid(engine="stacked")``, :func:`semiad.experiments.deep_sad_images.run_stacked`)."""
     with tempfile.TemporaryDirectory(prefix="semiad-grid-bench-") as root:
         runtime = {"device": device, "cache_root": root, "torch_threads": 1}
         start = time.perf_counter()
         run_grid(ae_cells, n_jobs=jobs, runtime=runtime, cache_root=root, progress=False)
         ae_wall = time.perf_counter() - start
+        if stacked:
+            run_stacked(cells, runtime, root, progress=False)
         records = run_grid(cells, n_jobs=jobs, runtime=runtime, cache_root=root, progress=False)
         wall = time.perf_counter() - start
     failed = [r for r in records if r["status"] != "ok"]
     if failed:
         print(f"[semiad] {len(failed)} cell(s) failed, first: {failed[0]['error']}")
     aucs = [r["metrics"]["auc"] for r in records if r["status"] == "ok"]
-    return PathResult("semiad", device, f"{jobs} x 1", len(cells), len(ae_cells), wall, aucs), ae_wall
+    name = "semiad stacked" if stacked else "semiad"
+    return PathResult(name, device, f"{jobs} x 1", len(cells), len(ae_cells), wall, aucs), ae_wall
 
 
 # ------------------------------------------------------------------------------------------ extrapolation
@@ -364,6 +371,9 @@ def measure_device(device: str, ae_cells: list[dict], cells: list[dict], args: a
     torch.set_num_threads(args.threads)  # run_cell sets 1 thread in this process when jobs == 1
     results.append(semiad)
     print(f"[{device}] semiad AE phase {ae_wall:.1f} s of {semiad.wall_s:.1f} s")
+    if args.stacked or device.startswith("cuda"):
+        results.append(run_semiad(ae_cells, cells, device, jobs, stacked=True)[0])
+        torch.set_num_threads(args.threads)
     return results, semiad
 
 
@@ -381,6 +391,8 @@ def parse_args() -> argparse.Namespace:
                         help="torch threads of the baseline loops (default: torch's default)")
     parser.add_argument("--bench-steps", type=int, default=10, help="timed steps per net for the estimate")
     parser.add_argument("--no-tensor-loop", action="store_true", help="skip the tensor-resident loop")
+    parser.add_argument("--stacked", action="store_true",
+                        help="also time the stacked engine on CPU (always timed on a GPU)")
     return parser.parse_args()
 
 
