@@ -28,7 +28,8 @@ Profiles (sizes only; the code path is the same):
 * ``quick`` (2 CPU cores): MNIST and F-MNIST, normal classes 0, 3, 6 with one known class each (the first of
   a seeded draw) and one seed, i.e. 3 experiments per point instead of 90 / 100; 2,000 normal training images
   per experiment (a seeded subsample; the anomaly counts follow from the ratios, so gamma_l / gamma_p are
-  exact); 15 + 15 epochs (lr drop after 10); OC-SVM / KDE raw on <= 1,000 rows, SSAD on <= 500 rows.
+  exact); 15 + 15 epochs (lr drop after 10); OC-SVM raw on <= 1,000 rows, KDE and SSAD raw on <= 500 rows
+  (scikit-learn's KDE scores by tree search, which is slow in 784 dimensions: 31 s per cell at 1,000 rows).
   ``subsample_effect`` measures what these caps cost.
 * ``smoke``: MNIST, normal class 0, 200 normal images, 1,000 test images, 2 + 3 epochs, 2 points per curve.
 
@@ -84,16 +85,18 @@ ON_MISSING = ("error", "demo")
 PROFILE_SIZES: dict[str, dict] = {
     "smoke": {"datasets": ("mnist",), "normal_classes": (0,), "n_known": 1, "seeds": (0,),
               "iii_seeds": (0,), "max_normal": 200, "max_test": 1000, "epochs": 3, "ae_epochs": 2,
-              "milestone": 2, "shallow_max_train": 150, "ssad_max_train": 100,
+              "milestone": 2, "shallow_max_train": 150, "kde_max_train": 150, "ssad_max_train": 100,
               "values": {"labeled": (0.0, 0.05), "pollution": (0.0, 0.1), "known_classes": (0, 1),
                          "eta": (0.01, 100.0), "rep_dim": (16, 32)}},
     "quick": {"datasets": ("mnist", "fashion_mnist"), "normal_classes": (0, 3, 6), "n_known": 1,
               "seeds": (0,), "iii_seeds": (0,), "max_normal": 2000, "max_test": None, "epochs": 15,
-              "ae_epochs": 15, "milestone": 10, "shallow_max_train": 1000, "ssad_max_train": 500,
+              "ae_epochs": 15, "milestone": 10, "shallow_max_train": 1000, "kde_max_train": 500,
+              "ssad_max_train": 500,
               "values": {}},
     "paper": {"datasets": IMAGE_DATASETS, "normal_classes": CLASSES, "n_known": 9, "seeds": (0,),
               "iii_seeds": tuple(range(10)), "max_normal": None, "max_test": None, "epochs": 150,
-              "ae_epochs": 150, "milestone": 50, "shallow_max_train": 10000, "ssad_max_train": 5000,
+              "ae_epochs": 150, "milestone": 50, "shallow_max_train": 10000, "kde_max_train": 10000,
+              "ssad_max_train": 5000,
               "values": {}},
 }
 #: Sec. 4.3: eta in {1e-2, ..., 1e2} (Fig. 5) and d in {2^4, ..., 2^9} (Fig. 6).
@@ -447,8 +450,9 @@ def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str
                 "method": spec.method, "params": params}
         if spec.method in SHALLOW:
             if spec.method != "iforest":  # IF subsamples psi = 256 rows by design
-                cell["max_train_samples"] = sizes["ssad_max_train" if spec.method == "ssad" else
-                                                  "shallow_max_train"]
+                cap = {"ssad": "ssad_max_train", "kde": "kde_max_train"}.get(spec.method,
+                                                                              "shallow_max_train")
+                cell["max_train_samples"] = sizes[cap]
         else:
             cell["train"] = _train_dict(sizes["epochs"], sizes["milestone"])
         if spec.method in USES_AE or params.get("features") == "hybrid":

@@ -90,8 +90,10 @@ def train_minibatch(
 
 @torch.no_grad()
 def predict_batched(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor,
-                    batch_size: int = 8192) -> torch.Tensor:
-    """Apply ``fn`` to ``X`` in large chunks (evaluation mode is the caller's job)."""
+                    batch_size: int = 512) -> torch.Tensor:
+    """Apply ``fn`` to ``X`` in chunks (evaluation mode is the caller's job). 512 rows: a LeNet forward
+    over 10,000 F-MNIST images takes 4.8 s in chunks of 512 vs 9.4 s in chunks of 8,192 (one CPU thread:
+    the large chunks' feature maps do not fit in cache)."""
     return torch.cat([fn(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
 
 
