@@ -65,7 +65,8 @@ from semiad.data.image_settings import (
 from semiad.data.resolve import DataNotFoundError, check_data_source
 from semiad.experiments.cache import ResultCache, atomic_write_bytes
 from semiad.experiments.grid import register_task, run_grid
-from semiad.experiments.odds import MethodSpec, _candidates
+from semiad.experiments.odds import ALL_METHODS as ODDS_METHODS
+from semiad.experiments.odds import MethodSpec, _candidates, _spec
 from semiad.experiments.selection import select_and_score
 from semiad.metrics import auc
 from semiad.models import make_detector
@@ -110,10 +111,6 @@ DEFAULT_REP_DIM = {name: get_arch(name).rep_dim for name in IMAGE_DATASETS}
 SSDGM_HIDDEN, SSDGM_LATENT = (256,), 32
 
 
-def _spec(label: str, method: str, column: str | None = None, **params) -> MethodSpec:
-    return MethodSpec(label, method, tuple(sorted(params.items())), column)
-
-
 def _ocsvm(features: str) -> tuple[MethodSpec, ...]:
     label = f"OC-SVM {features.capitalize()}"
     return tuple(_spec(f"{label} (nu={nu})", "ocsvm", label, features=features, nu=nu, selection="test10")
@@ -124,22 +121,14 @@ def _ocsvm(features: str) -> tuple[MethodSpec, ...]:
 #: variant per nu, best nu reported), IF and KDE raw/hybrid, CAE, Deep SVDD (one-class and soft-boundary
 #: nu in {.01, .1}, best reported), SSAD raw/hybrid (gamma selected on 10 % of the test set), SS-DGM (M2 and
 #: M1+M2, best reported), Deep SAD (eta = 1) and the supervised classifier.
+_ODDS_SPECS = {m.label: m for m in ODDS_METHODS}
 ALL_METHODS: tuple[MethodSpec, ...] = (
     *_ocsvm("raw"), *_ocsvm("hybrid"),
-    _spec("IF Raw", "iforest", features="raw"),
-    _spec("IF Hybrid", "iforest", features="hybrid"),
-    _spec("KDE Raw", "kde", features="raw"),
-    _spec("KDE Hybrid", "kde", features="hybrid"),
-    _spec("CAE", "ae"),
-    _spec("Deep SVDD (one-class)", "deep_svdd", "Deep SVDD", objective="one-class"),
-    _spec("Deep SVDD (soft-boundary, nu=0.01)", "deep_svdd", "Deep SVDD", objective="soft-boundary", nu=0.01),
-    _spec("Deep SVDD (soft-boundary, nu=0.1)", "deep_svdd", "Deep SVDD", objective="soft-boundary", nu=0.1),
-    _spec("SSAD Raw", "ssad", features="raw", selection="test10"),
-    _spec("SSAD Hybrid", "ssad", features="hybrid", selection="test10"),
-    _spec("SS-DGM (M2)", "ssdgm", "SS-DGM", model="M2"),
-    _spec("SS-DGM (M1+M2)", "ssdgm", "SS-DGM", model="M1+M2"),
-    _spec("Deep SAD", "deep_sad", eta=1.0),
-    _spec("Supervised Classifier", "supervised"),
+    # the same variants as the ODDS tables (semiad.experiments.odds), shared so that they cannot drift apart
+    *(_ODDS_SPECS[label] for label in (
+        "IF Raw", "IF Hybrid", "KDE Raw", "KDE Hybrid", "CAE", "Deep SVDD (one-class)",
+        "Deep SVDD (soft-boundary, nu=0.01)", "Deep SVDD (soft-boundary, nu=0.1)", "SSAD Raw", "SSAD Hybrid",
+        "SS-DGM (M2)", "SS-DGM (M1+M2)", "Deep SAD", "Supervised Classifier")),
 )
 #: Paper columns of Tables 3-5, in the paper's order.
 TABLE_COLUMNS: tuple[str, ...] = ("OC-SVM Raw", "OC-SVM Hybrid", "IF Raw", "IF Hybrid", "KDE Raw",
