@@ -66,8 +66,7 @@ from semiad.data.resolve import DataNotFoundError, check_data_source
 from semiad.experiments.cache import ResultCache, atomic_write_bytes
 from semiad.experiments.grid import register_task, run_grid
 from semiad.experiments.odds import ALL_METHODS as ODDS_METHODS
-from semiad.experiments.odds import MethodSpec, _candidates, _spec
-from semiad.experiments.selection import select_and_score
+from semiad.experiments.odds import MethodSpec, _spec, score_shallow
 from semiad.metrics import auc
 from semiad.models import make_detector
 from semiad.models.autoencoder import train_autoencoder
@@ -340,20 +339,9 @@ def image_cell(config: dict, runtime: dict) -> dict:
         if params.pop("features", "raw") == "hybrid":
             ae = cached_autoencoder(config["ae"], runtime)
             split = replace(split, X_train=_encode(ae, split.X_train), X_test=_encode(ae, split.X_test))
-        cap = config.get("max_train_samples")
-        if method in ("ocsvm", "ssad"):
-            rng = np.random.default_rng([seed, 7])
-            out = select_and_score(lambda **p: make_detector(method, **p),
-                                   _candidates(method, params, seed, cap), split,
-                                   params.get("selection", "test10"), rng)
-            chosen = out["info"].pop("selected")
-            out["info"].update(info, gamma=chosen["gamma"], nu=chosen.get("nu"))
-            return out
-        extra = {"max_train_samples": cap} if method == "kde" else {}
-        det = make_detector(method, random_state=seed, **extra).fit(split.X_train, split.y_semi)
-        if method == "kde":
-            info["bandwidth"] = det.bandwidth_
-        return {"metrics": {"auc": auc(split.y_test, det.decision_function(split.X_test))}, "info": info}
+        out = score_shallow(method, params, seed, config.get("max_train_samples"), split)
+        out["info"].update(info)
+        return out
     if method == "ae":  # CAE baseline: the MSE reconstruction error of the cached autoencoder (App. E)
         ae = cached_autoencoder(config["ae"], runtime)
         return {"metrics": {"auc": auc(split.y_test, _reconstruction_error(ae, split.X_test))}, "info": info}

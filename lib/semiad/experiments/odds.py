@@ -240,10 +240,16 @@ def _candidates(method: str, params: dict, seed: int, cap: int | None) -> list[d
 
 def shallow_cell(config: dict, split, runtime: dict) -> dict:
     """OC-SVM / SSAD (gamma, nu selected by the cell's protocol), IF and KDE, raw or hybrid."""
-    method, params, seed = config["method"], dict(config["params"]), config["seed"]
+    params = dict(config["params"])
     if params.get("features", "raw") == "hybrid":
         split = hybrid_split(split, cached_autoencoder(config["ae"], runtime))
-    cap = config.get("max_train_samples")
+    return score_shallow(config["method"], params, config["seed"], config.get("max_train_samples"), split)
+
+
+def score_shallow(method: str, params: dict, seed: int, cap: int | None, split) -> dict:
+    """Fit one shallow method on ``split`` (any object with X_train, y_semi, X_test, y_test) and return
+    ``{"metrics": {"auc"}, "info"}``: OC-SVM / SSAD with (gamma, nu) selected by ``params["selection"]``
+    (App. E), IF, and KDE (bandwidth by 5-fold CV); ``cap``: training-row cap of OC-SVM, SSAD and KDE."""
     if method in ("ocsvm", "ssad"):
         rng = np.random.default_rng([seed, 7])
         out = select_and_score(lambda **p: make_detector(method, **p),
