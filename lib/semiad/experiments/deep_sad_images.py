@@ -40,7 +40,9 @@ Deep SAD, SSAD and SS-DGM (:mod:`semiad.models`).
 from __future__ import annotations
 
 import io
+import json
 import os
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -63,8 +65,8 @@ from semiad.data.image_settings import (
     scenario_grid,
 )
 from semiad.data.resolve import DataNotFoundError, check_data_source
-from semiad.experiments.cache import ResultCache, atomic_write_bytes
-from semiad.experiments.grid import register_task, run_grid
+from semiad.experiments.cache import ResultCache, atomic_write_bytes, config_hash
+from semiad.experiments.grid import cell_record, register_task, run_grid
 from semiad.experiments.odds import ALL_METHODS as ODDS_METHODS
 from semiad.experiments.odds import MethodSpec, _spec, score_shallow
 from semiad.metrics import auc
@@ -537,13 +539,6 @@ def run_stacked(cells: Sequence[dict], runtime: dict, cache_root: str | None = N
     single fit to the bit (``tests/test_stacked_training.py``); on CUDA to float round-off. Returns the
     number of cells computed.
     """
-    import json
-    import platform
-    import time
-    from datetime import datetime, timezone
-
-    from semiad._version import __version__
-    from semiad.experiments.cache import config_hash
     from semiad.models.stacked_training import fit_stacked_deep_sad
 
     cache = ResultCache(cache_root)
@@ -577,11 +572,9 @@ def run_stacked(cells: Sequence[dict], runtime: dict, cache_root: str | None = N
                            for k, s in enumerate(splits)]
             except Exception as exc:  # noqa: BLE001 - recorded like run_cell does
                 outcome = [{"status": "failed", "error": f"{type(exc).__name__}: {exc}"}] * len(chunk)
-            seconds = round((time.perf_counter() - t0) / len(chunk), 3)
+            seconds = (time.perf_counter() - t0) / len(chunk)
             for cell, out in zip(chunk, outcome, strict=True):
-                cache.put({"config": cell, "hash": config_hash(cell), "version": __version__,
-                           "host": platform.node(), **out, "runtime_s": seconds,
-                           "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                cache.put(cell_record(cell, out, seconds))
             done += len(chunk)
             if progress:
                 print(f"[semiad] stacked {len(chunk)} {first['method']} cells: {seconds * len(chunk):.1f} s")

@@ -55,20 +55,27 @@ def run_cell(config: dict, runtime: dict | None = None, cache_root: str | None =
     runtime.setdefault("cache_root", cache_root)
     torch.set_num_threads(int(runtime.get("torch_threads", 1)))  # one thread per worker
     start = time.perf_counter()
-    record: dict[str, Any] = {"config": config, "hash": config_hash(config), "version": __version__,
-                              "host": platform.node()}
     try:
         _ensure_tasks_loaded()
         task = TASKS[config["task"]]
         out = task(config, runtime)
-        record.update(status="ok", metrics=out.get("metrics", {}), info=out.get("info", {}))
+        outcome: dict[str, Any] = {"status": "ok", "metrics": out.get("metrics", {}),
+                                   "info": out.get("info", {})}
     except Exception as exc:  # noqa: BLE001 - recorded, surfaced by the caller
-        record.update(status="failed", error=f"{type(exc).__name__}: {exc}",
-                      traceback=traceback.format_exc())
-    record["runtime_s"] = round(time.perf_counter() - start, 3)
-    record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                   "traceback": traceback.format_exc()}
+    record = cell_record(config, outcome, time.perf_counter() - start)
     ResultCache(cache_root).put(record)
     return record
+
+
+def cell_record(config: dict, outcome: dict, runtime_s: float) -> dict:
+    """The cached record of a cell: config, hash, package version, host, the outcome (``status`` and
+    ``metrics`` / ``info``, or ``error``), runtime and finish time. Also used by engines that compute
+    several cells at once (``deep_sad_images.run_stacked``)."""
+    return {"config": config, "hash": config_hash(config), "version": __version__, "host": platform.node(),
+            **outcome, "runtime_s": round(runtime_s, 3),
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def validate_configs(configs: Sequence[dict]) -> None:
