@@ -45,7 +45,7 @@ import os
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -65,6 +65,7 @@ from semiad.data.image_settings import (
     scenario_grid,
 )
 from semiad.data.resolve import DataNotFoundError, check_data_source
+from semiad.data.splits import SemiSupervisedSplit
 from semiad.experiments.cache import ResultCache, atomic_write_bytes, config_hash
 from semiad.experiments.grid import cell_record, register_task, run_grid
 from semiad.experiments.odds import ALL_METHODS as ODDS_METHODS
@@ -224,22 +225,6 @@ def test_subsample(labels: np.ndarray, max_test: int | None) -> np.ndarray:
     return np.sort(np.concatenate(keep))
 
 
-@dataclass(frozen=True, eq=False)
-class FlatImageSplit:
-    """One experiment's arrays: flattened float32 images in [0, 1] and labels (the split contract of
-    :func:`~semiad.experiments.selection.select_and_score`)."""
-
-    X_train: np.ndarray
-    y_semi: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-
-    @property
-    def n_labeled_anomalies(self) -> int:
-        return int(np.sum(self.y_semi == KNOWN_ANOMALY))
-
-
 @lru_cache(maxsize=1)
 def _test_arrays(dataset: str, data_dir: str | None, on_missing: str, normal_class: int,
                  max_test: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -255,8 +240,10 @@ def setting_from_config(config: dict) -> ImageSetting:
                         float(s["gamma_l"]), float(s["gamma_p"]), int(s["seed"]))
 
 
-def make_split(config: dict, runtime: dict) -> FlatImageSplit:
-    """Build a cell's experiment from its config (the real or demo data, as its ``data_source`` says)."""
+def make_split(config: dict, runtime: dict) -> SemiSupervisedSplit:
+    """Build a cell's experiment from its config (the real or demo data, as its ``data_source`` says):
+    flattened float32 images in [0, 1], the split contract of
+    :func:`~semiad.experiments.selection.select_and_score` and the detectors."""
     data_dir, on_missing = runtime.get("data_dir"), runtime.get("on_missing", "error")
     images, labels, source = load_arrays(config["dataset"], "train", data_dir, on_missing)
     check_data_source(config["dataset"], config["data_source"], source)
@@ -267,7 +254,7 @@ def make_split(config: dict, runtime: dict) -> FlatImageSplit:
     X_train = scale_images(images[train_rows]).reshape(len(train_rows), -1)
     X_test, y_test = _test_arrays(config["dataset"], data_dir, on_missing, setting.normal_class,
                                   config["sizes"]["max_test"])
-    return FlatImageSplit(X_train, idx.y_semi, idx.y_true, X_test, y_test)
+    return SemiSupervisedSplit(X_train, idx.y_semi, idx.y_true, X_test, y_test)
 
 
 def _schedule(train: dict) -> TrainSchedule:
@@ -333,7 +320,7 @@ def image_cell(config: dict, runtime: dict) -> dict:
     split = make_split(config, runtime)
     method, params, seed = config["method"], dict(config["params"]), int(config["setting"]["seed"])
     info = {"n_train": len(split.y_semi), "n_labeled_anomalies": split.n_labeled_anomalies,
-            "n_pollution": int(np.sum((split.y_semi != KNOWN_ANOMALY) & (split.y_train == 1))),
+            "n_pollution": split.n_pollution,
             "n_test": len(split.y_test)}
     if method in NEEDS_LABELS and split.n_labeled_anomalies == 0:
         raise ValueError(f"{method} needs labeled anomalies; this experiment has none")
