@@ -19,6 +19,9 @@ first ``--n-known`` known classes of the paper's seeded draw), with the same epo
   the test set scored through a DataLoader; experiments run one after another with torch's threads.
 * ``tensor loop`` (optional, ``--no-tensor-loop`` skips it): the same loop with tensor-resident batches
   (one permutation per epoch, contiguous slices) instead of the DataLoader, to separate that effect.
+  Both loops use PyTorch's default NCHW layout, as a plain loop does.
+* ``tensor loop, channels-last`` (skipped with the tensor loop): the same loop with semiad's channels-last
+  LeNets (:data:`semiad.models.lenet.CHANNELS_LAST`), to separate the layout's share from the grid's.
 * ``semiad``: the real grid path (the cells of :func:`semiad.experiments.deep_sad_images.build_grid`
   run by :func:`semiad.experiments.grid.run_grid`, AE cells first, as ``run_image_grid`` does) with
   ``--jobs`` worker processes of one thread each and a fresh cache. It trains one autoencoder per distinct
@@ -69,7 +72,13 @@ from semiad.experiments.deep_sad_images import (
 from semiad.experiments.grid import run_cell, run_grid
 from semiad.models.base import KNOWN_ANOMALY
 from semiad.models.deep_sad import deep_sad_loss, init_center
-from semiad.models.lenet import FlatLeNetAutoencoder, FlatLeNetEncoder, get_arch, glorot_uniform_
+from semiad.models.lenet import (
+    FlatLeNetAutoencoder,
+    FlatLeNetEncoder,
+    get_arch,
+    glorot_uniform_,
+    use_channels_last,
+)
 
 BATCH = 200
 LR, WEIGHT_DECAY, MILESTONE = 1e-4, 1e-6, 50
@@ -196,11 +205,16 @@ def one_experiment(cell: dict, epochs: int, batches: Batches, device: str) -> fl
 
 
 def run_loop(name: str, cells: Sequence[dict], epochs: int, batches: Batches, device: str,
-             threads: int) -> PathResult:
+             threads: int, channels_last: bool = False) -> PathResult:
+    """One experiment after another. ``channels_last=False`` (the plain loops): PyTorch's default NCHW
+    layout; ``True``: the channels-last layout of semiad's LeNets
+    (:data:`semiad.models.lenet.CHANNELS_LAST`), to separate the layout's share of the speed-up from the
+    grid's."""
     torch.set_num_threads(threads)
     _sync(device)
     start = time.perf_counter()
-    aucs = [one_experiment(c, epochs, batches, device) for c in cells]
+    with use_channels_last(channels_last):
+        aucs = [one_experiment(c, epochs, batches, device) for c in cells]
     _sync(device)
     return PathResult(name, device, str(threads), len(cells), len(cells), time.perf_counter() - start, aucs)
 
@@ -362,11 +376,15 @@ def measure_device(device: str, ae_cells: list[dict], cells: list[dict], args: a
     """All paths on one device; returns (results, the semiad result). One untimed 1-epoch experiment first
     warms this process up (kernel selection, CUDA context), so the first timed loop does not pay for it."""
     torch.set_num_threads(args.threads)
-    one_experiment(cells[0], 1, tensor_batches, device)
+    for channels_last in (False, True):
+        with use_channels_last(channels_last):
+            one_experiment(cells[0], 1, tensor_batches, device)
     loop = "baseline (DataLoader)"
     results = [run_loop(loop, cells, args.epochs, dataloader_batches, device, args.threads)]
     if not args.no_tensor_loop:
         results.append(run_loop("tensor loop", cells, args.epochs, tensor_batches, device, args.threads))
+        results.append(run_loop("tensor loop, channels-last", cells, args.epochs, tensor_batches, device,
+                                args.threads, channels_last=True))
     semiad, ae_wall = run_semiad(ae_cells, cells, device, jobs)
     torch.set_num_threads(args.threads)  # run_cell sets 1 thread in this process when jobs == 1
     results.append(semiad)

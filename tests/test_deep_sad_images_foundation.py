@@ -163,6 +163,30 @@ def test_draws_are_seeded_nested_and_fail_clearly():
         draw_setting_indices(labels, ImageSetting("fake", 0, (1,), 0.5, 0.0))
 
 
+def test_unlabeled_data_do_not_depend_on_the_known_classes():
+    """Pollution is drawn first, from (seed, dataset, normal class) only: every known-class choice and every
+    k_l share the unlabeled set (what lets the grid train unsupervised models once per unlabeled set)."""
+    labels = TRAIN[1]
+    unl = lambda i: i.train_index[i.y_semi != KNOWN_ANOMALY]  # noqa: E731
+    lab = lambda i: i.train_index[i.y_semi == KNOWN_ANOMALY]  # noqa: E731
+    draws = [draw_setting_indices(labels, ImageSetting("fake", 2, known, gl, 0.1, seed=3))
+             for known, gl in [((5,), 0.05), ((1,), 0.05), ((1, 5, 8), 0.05), ((), 0.0), ((7,), 0.2)]]
+    for d in draws[1:]:
+        np.testing.assert_array_equal(unl(d), unl(draws[0]))
+    for d in draws:
+        assert not set(lab(d)) & set(unl(d))  # labeled and polluting anomalies stay disjoint
+    # pollution nested across gamma_p; at gamma_p = 0 the labeled draw is the known-class permutation's prefix
+    small = draw_setting_indices(labels, ImageSetting("fake", 2, (5,), 0.05, 0.05, seed=3))
+    large = draw_setting_indices(labels, ImageSetting("fake", 2, (5,), 0.05, 0.2, seed=3))
+    pol = lambda i: set(i.train_index[(i.y_semi != KNOWN_ANOMALY) & (i.y_true == 1)])  # noqa: E731
+    assert pol(small) < pol(large)
+    setting = ImageSetting("fake", 2, (5,), 0.05, 0.0, seed=3)
+    pool = np.flatnonzero(labels == 5)
+    expected = pool[setting.rng().permutation(len(pool))]
+    clean = draw_setting_indices(labels, setting)
+    np.testing.assert_array_equal(lab(clean), expected[:len(lab(clean))])
+
+
 def test_build_setting_arrays_scaling_and_test_split():
     images, labels = TRAIN
     test_images, test_labels = TEST

@@ -23,15 +23,20 @@ realised ratios the closest achievable ones: ``|p/n - gamma_p| <= 1/(2n)`` and
 ``|m/(n+m) - gamma_l| <= 1/(2(n+m))`` up to the other count's rounding. ``rounding="floor"``
 reproduces the authors' code (``int()`` of the solution of the same linear system).
 
-Draws (all from one explicit ``np.random.Generator`` seeded from the setting, see
-:meth:`ImageSetting.rng`): labeled anomalies are the first ``m`` of a permutation of the pooled
-training images of the ``k_l`` known classes (uniform over the pool, as in the authors' code, so classes
-are not balanced); polluting anomalies are the first ``p`` of a permutation of all nine anomaly classes'
-training images *after removing the labeled ones* — labeled and polluting anomalies are disjoint (the
-authors' code draws both independently, so they can overlap; we do not). Both permutations are drawn
-before the counts are used, so for a fixed setting seed the labeled sets are nested across ratios (the
-labeled set at gamma_l = .05 is a prefix of that at .10), and so are the polluting sets while the labeled
-set is unchanged — a common-random-numbers design for the curves.
+Draws (two explicit ``np.random.Generator`` s seeded from the setting): polluting anomalies are the first
+``p`` of a permutation of all nine anomaly classes' training images, drawn by
+:meth:`ImageSetting.pollution_rng` (seeded by seed, dataset and normal class only); labeled anomalies are
+the first ``m`` of a permutation of the pooled training images of the ``k_l`` known classes (uniform over
+the pool, as in the authors' code, so classes are not balanced), drawn by :meth:`ImageSetting.rng`,
+*after removing the polluting ones* — labeled and polluting anomalies are disjoint (the authors' code
+draws both independently, so they can overlap; we do not). Both permutations are drawn before the counts
+are used, so for a fixed seed the polluting sets are nested across gamma_p (a prefix of one permutation)
+and the labeled sets across gamma_l — a common-random-numbers design for the curves. Because the
+pollution does not depend on the known classes, **the unlabeled training data of an experiment depend
+only on (dataset, normal class, gamma_p, seed)**: every known-class choice and every k_l of scenarios
+(ii)/(iii) share them, so the comparison across k_l is paired and every unsupervised model (and the
+pre-training autoencoder) is trained once per unlabeled set (:mod:`semiad.experiments.deep_sad_images`).
+At gamma_p = 0 the labeled draw is the first ``m`` of the known-class permutation.
 
 Scenarios (Sec. 4.2) and the experiment grid of Tables 3-5 / Figs. 2-4 are enumerated by
 :func:`scenario_grid`: (i) gamma_l in {0, .01, .05, .1, .2}, k_l = 1, gamma_p = 0, over 10 normal x 9
@@ -77,6 +82,8 @@ EXPERIMENTS_PER_POINT: dict[str, int] = {"labeled": 90, "pollution": 90, "known_
 #: Seeds per (normal class, known class) in (i), (ii), sensitivity; per normal class in (iii).
 DEFAULT_SEEDS: dict[str, int] = {"labeled": 1, "pollution": 1, "known_classes": 10, "sensitivity": 1}
 ROUNDINGS: tuple[str, ...] = ("nearest", "floor")
+#: Tag of the pollution draw's seed sequence (keeps it apart from the other seeded streams).
+POLLUTION_STREAM = 0x706F6C
 
 
 def _check_ratio(name: str, value: float) -> None:
@@ -137,8 +144,14 @@ class ImageSetting:
                                        *sorted(self.known_classes)])
 
     def rng(self) -> np.random.Generator:
-        """The explicit Generator all of this setting's draws come from."""
+        """The explicit Generator of this setting's labeled-anomaly draw."""
         return np.random.default_rng(self.seed_sequence())
+
+    def pollution_rng(self) -> np.random.Generator:
+        """The explicit Generator of the polluting-anomaly draw: (seed, dataset, normal class) only, so the
+        unlabeled data are the same for every choice of known classes (module docstring)."""
+        return np.random.default_rng([int(self.seed), zlib.crc32(self.dataset.encode()), self.normal_class,
+                                      POLLUTION_STREAM])
 
 
 def setting_counts(n_normal: int, gamma_l: float, gamma_p: float, k_l: int = 1,
@@ -203,32 +216,36 @@ class SettingIndices:
 
 
 def draw_setting_indices(labels: np.ndarray, setting: ImageSetting, rng: np.random.Generator | None = None,
-                         rounding: str = "nearest") -> SettingIndices:
+                         rounding: str = "nearest", pollution_rng: np.random.Generator | None = None
+                         ) -> SettingIndices:
     """Draw a setting's training rows from the class ``labels`` of the official training split.
 
-    ``rng`` defaults to :meth:`ImageSetting.rng`. Raises ``ValueError`` when a pool is too small for the
-    requested counts (never happens on the real data: at most ~1,900 of >= 5,000 images per class).
+    ``rng`` (labeled anomalies) defaults to :meth:`ImageSetting.rng`, ``pollution_rng`` to
+    :meth:`ImageSetting.pollution_rng`. Raises ``ValueError`` when a pool is too small for the requested
+    counts (never happens on the real data: at most ~1,900 of >= 5,000 images per class).
     """
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(f"labels must be a 1-D integer array, got {labels.dtype} {labels.shape}")
     rng = setting.rng() if rng is None else rng
+    pollution_rng = setting.pollution_rng() if pollution_rng is None else pollution_rng
     normal_idx = np.flatnonzero(labels == setting.normal_class)
     known_pool = np.flatnonzero(np.isin(labels, setting.known_classes))
     anomaly_pool = np.flatnonzero(labels != setting.normal_class)
     # Both permutations are drawn unconditionally and before the counts are used (nested draws).
     known_perm = known_pool[rng.permutation(len(known_pool))]
-    anomaly_perm = anomaly_pool[rng.permutation(len(anomaly_pool))]
+    anomaly_perm = anomaly_pool[pollution_rng.permutation(len(anomaly_pool))]
     n_normal, p, m = setting_counts(len(normal_idx), setting.gamma_l, setting.gamma_p, setting.k_l, rounding)
-    if m > len(known_pool):
+    if p > len(anomaly_pool):
+        raise ValueError(f"{setting.data_key}: {p} polluting anomalies requested but the nine anomaly "
+                         f"classes have only {len(anomaly_pool)} training images")
+    pollution = anomaly_perm[:p]
+    available = known_perm[~np.isin(known_perm, pollution)]
+    if m > len(available):
         raise ValueError(f"{setting.data_key}: {m} labeled anomalies requested but the known classes "
-                         f"{setting.known_classes} have only {len(known_pool)} training images")
-    labeled = known_perm[:m]
-    remaining = anomaly_perm[~np.isin(anomaly_perm, labeled)]
-    if p > len(remaining):
-        raise ValueError(f"{setting.data_key}: {p} polluting anomalies requested but only {len(remaining)} "
-                         "anomaly images remain after drawing the labeled ones")
-    pollution = remaining[:p]
+                         f"{setting.known_classes} have only {len(available)} training images left after "
+                         f"drawing the {p} polluting ones")
+    labeled = available[:m]
     train_index = np.concatenate([normal_idx, pollution, labeled]).astype(np.int64)
     y_semi = np.concatenate([np.full(n_normal + p, UNLABELED), np.full(m, KNOWN_ANOMALY)]).astype(np.int64)
     y_true = np.concatenate([np.zeros(n_normal), np.ones(p + m)]).astype(np.int64)
