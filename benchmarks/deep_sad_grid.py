@@ -58,11 +58,18 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch.utils.data import DataLoader, TensorDataset
 
-from semiad.data.image_settings import IMAGE_DATASETS, ImageSetting, known_classes_draw, setting_counts
+from semiad.data.image_settings import (
+    IMAGE_DATASETS,
+    ImageSetting,
+    known_classes_draw,
+    setting_counts,
+    unique_settings,
+)
 from semiad.experiments.cache import config_hash
 from semiad.experiments.deep_sad_images import (
     AE_TASK,
     build_grid,
+    cells_for,
     dataset_sources,
     experiments,
     make_split,
@@ -244,10 +251,12 @@ def run_semiad(ae_cells: Sequence[dict], cells: Sequence[dict], device: str, job
 
 
 # ------------------------------------------------------------------------------------------ extrapolation
-def step_seconds(dataset: str, part: str, device: str, steps: int) -> float:
-    """Seconds per Adam step (forward + backward, batch 200) of one LeNet AE or encoder, one thread on CPU."""
+def step_seconds(dataset: str, part: str, device: str, steps: int, channels_last: bool = True) -> float:
+    """Seconds per Adam step (forward + backward, batch 200) of one LeNet AE or encoder with the current
+    torch threads, in semiad's layout (``channels_last=True``) or PyTorch's default (``False``)."""
     torch.manual_seed(0)
-    net = (FlatLeNetAutoencoder(dataset) if part == "ae" else FlatLeNetEncoder(dataset)).to(device)
+    with use_channels_last(channels_last):
+        net = (FlatLeNetAutoencoder(dataset) if part == "ae" else FlatLeNetEncoder(dataset)).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     x = torch.rand(BATCH, math.prod(get_arch(dataset).in_shape), device=device)
     net.train()
@@ -259,13 +268,14 @@ def step_seconds(dataset: str, part: str, device: str, steps: int) -> float:
         loss.backward()
         opt.step()
 
-    for _ in range(2):
-        step()
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    _sync(device)
+    with use_channels_last(channels_last):  # the activations' layout follows the flag at run time
+        for _ in range(2):
+            step()
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        _sync(device)
     return (time.perf_counter() - start) / steps
 
 
@@ -293,6 +303,24 @@ def full_grid_cells(labels: Sequence[str]) -> tuple[dict[str, dict], dict[str, d
             aes.update({config_hash(c): c for c in ae_cells})
             cells.update({config_hash(r["cell"]): r["cell"] for r in rows})
     return aes, cells
+
+
+def plain_loop_seconds(labels: Sequence[str], step_s: dict[tuple[str, str], float]) -> float:
+    """Training time of the full grid for the plain one-model-at-a-time loop: every distinct experiment of
+    Tables 3-5 (paper profile, identical settings of the three scenarios counted once, as the paper reused
+    them) trains its own autoencoder, then each of its LeNet method runs, one after another in one process.
+    Conservative for the loop: one AE per experiment serves all of its methods, and no DataLoader or
+    scoring cost is counted (``step_s``: the loop's per-step costs)."""
+    sources = {ds: "real" for ds in IMAGE_DATASETS}
+    methods = methods_by_label(labels)
+    total = 0.0
+    for ds in IMAGE_DATASETS:
+        settings = unique_settings(s for sc in SCENARIOS for s in experiments(ds, sc, "paper")).values()
+        for setting in settings:
+            ae, cells = cells_for(setting, methods, "paper", sources[ds])
+            total += cell_steps(ae) * step_s[(ds, "ae")]
+            total += sum(cell_steps(c) * step_s[(ds, "encoder")] for _, c in cells)
+    return total
 
 
 def compute_seconds(aes: Sequence[dict], cells: Sequence[dict], step_s: dict[tuple[str, str], float],
@@ -327,7 +355,7 @@ def per_cell_seconds(ae_cell: dict, cell: dict, device: str) -> float:
 
 
 def estimate(measured: PathResult, point: tuple[list[dict], list[dict]], device: str, workers: int,
-             steps: int) -> pd.DataFrame:
+             steps: int, loop_threads: int) -> pd.DataFrame:
     """Full-grid extrapolation from per-step costs on ``device``, calibrated on the measured point.
 
     Model: wall = training time (per-step costs on random tensors, perfect scaling over the workers)
@@ -338,9 +366,14 @@ def estimate(measured: PathResult, point: tuple[list[dict], list[dict]], device:
     torch.set_num_threads(1)
     step_s = {(ds, part): step_seconds(ds, part, device, steps)
               for ds in IMAGE_DATASETS for part in ("ae", "encoder")}
+    torch.set_num_threads(loop_threads)
+    loop_s = {(ds, part): step_seconds(ds, part, device, steps, channels_last=False)
+              for ds in IMAGE_DATASETS for part in ("ae", "encoder")}
     torch.set_num_threads(threads)
-    print(f"\nper-step cost on {device} (batch {BATCH}, Adam, 1 thread on CPU), ms: "
+    print(f"\nper-step cost on {device} (batch {BATCH}, Adam), ms, semiad (channels-last, 1 thread on CPU): "
           + ", ".join(f"{ds} {part} {1e3 * s:.1f}" for (ds, part), s in step_s.items()))
+    print(f"per-step cost on {device}, ms, plain loop (NCHW, {loop_threads} thread(s) on CPU): "
+          + ", ".join(f"{ds} {part} {1e3 * s:.1f}" for (ds, part), s in loop_s.items()))
     fixed = per_cell_seconds(point[0][0], point[1][0], device)
     predicted = compute_seconds(*point, step_s, workers)
     rounds = cell_rounds(*point, workers)
@@ -353,9 +386,12 @@ def estimate(measured: PathResult, point: tuple[list[dict], list[dict]], device:
         aes, cells = (list(d.values()) for d in full_grid_cells(labels))
         train_s = compute_seconds(aes, cells, step_s, workers)
         fixed_s = fixed * cell_rounds(aes, cells, workers) + once
+        loop_train_s = plain_loop_seconds(labels, loop_s)
         rows.append({"device": device, "workers": workers, "cells": name, "AE cells": len(aes),
                      "method cells": len(cells), "training h": round(train_s / 3600, 2),
-                     "fixed h": round(fixed_s / 3600, 2), "est. hours": round((train_s + fixed_s) / 3600, 2)})
+                     "fixed h": round(fixed_s / 3600, 2), "est. hours": round((train_s + fixed_s) / 3600, 2),
+                     "plain-loop training h": round(loop_train_s / 3600, 2),
+                     "training speed-up": round(loop_train_s / train_s, 2)})
     return pd.DataFrame(rows)
 
 
@@ -430,11 +466,12 @@ def main() -> None:
           f"{args.epochs} AE + {args.epochs} Deep SAD epochs; max_normal={args.max_normal} "
           f"(first experiment: {n_rows} training rows)")
     results, semiad_cpu = measure_device("cpu", ae_cells, cells, args, args.jobs)
-    estimates = [estimate(semiad_cpu, (ae_cells, cells), "cpu", args.jobs, args.bench_steps)]
+    estimates = [estimate(semiad_cpu, (ae_cells, cells), "cpu", args.jobs, args.bench_steps, args.threads)]
     if gpu:
         gpu_results, semiad_gpu = measure_device("cuda", ae_cells, cells, args, args.gpu_jobs)
         results += gpu_results
-        estimates.append(estimate(semiad_gpu, (ae_cells, cells), "cuda", args.gpu_jobs, args.bench_steps))
+        estimates.append(estimate(semiad_gpu, (ae_cells, cells), "cuda", args.gpu_jobs, args.bench_steps,
+                                  args.threads))
     print("\n" + table(results).to_string(index=False))
     if not gpu:
         print("no GPU here: GPU rows not measured")

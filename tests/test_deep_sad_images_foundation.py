@@ -409,6 +409,35 @@ def test_lenet_shapes_and_no_bias(name, rep, first_conv):
         assert dense == [64, 32]
 
 
+@pytest.mark.parametrize("name", ["mnist", "cifar10"])
+def test_channels_last_layout_is_the_same_function(name):
+    """semiad's LeNets keep conv weights and activations channels-last (lenet.CHANNELS_LAST, a speed choice);
+    with the same weights they compute what PyTorch's default NCHW layout computes, forward and backward."""
+    torch.manual_seed(0)
+    with lenet.use_channels_last(False):
+        plain = LeNetAutoencoder(name)
+    with lenet.use_channels_last(True):
+        nhwc = LeNetAutoencoder(name)
+    nhwc.load_state_dict(plain.state_dict())
+    convs = [m for m in nhwc.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    assert all(m.weight.stride(1) == 1 for m in convs)  # channels innermost, even with one channel
+    c, h, w = nhwc.arch.in_shape
+    x = torch.rand(8, c, h, w)
+    for train in (True, False):
+        plain.train(train)
+        nhwc.train(train)
+        with lenet.use_channels_last(False):
+            ref = plain(x)
+            ref.square().sum().backward()
+        out = nhwc(x)
+        out.square().sum().backward()
+        assert out.shape == ref.shape
+        torch.testing.assert_close(out, ref, atol=1e-4, rtol=0)
+    for a, b in zip(plain.parameters(), nhwc.parameters(), strict=True):
+        scale = float(a.grad.abs().max())  # float32 sums of a different order: compare relative to the scale
+        torch.testing.assert_close(a.grad, b.grad, atol=1e-3 * scale, rtol=1e-3)
+
+
 def test_rep_dim_variants():
     for d in (16, 64, 512):  # Fig. 6: d in 2^4..2^9
         assert LeNetAutoencoder("cifar10", rep_dim=d)(torch.rand(2, 3, 32, 32)).shape == (2, 3, 32, 32)
