@@ -25,16 +25,20 @@ first ``--n-known`` known classes of the paper's seeded draw), with the same epo
 * ``semiad``: the real grid path (the cells of :func:`semiad.experiments.deep_sad_images.build_grid`
   run by :func:`semiad.experiments.grid.run_grid`, AE cells first, as ``run_image_grid`` does) with
   ``--jobs`` worker processes of one thread each and a fresh cache. It trains one autoencoder per distinct
-  unlabeled training set: at gamma_p = 0 the unlabeled data of every known class of a normal class are
-  identical, so they share one AE. That is part of its design; the table counts AE trainings of each path.
+  unlabeled training set: the unlabeled data depend on (normal class, gamma_p, seed) only (the pollution is
+  drawn before the labels, :mod:`semiad.data.image_settings`), so every known class of a normal class
+  shares one AE, in every scenario. That is part of its design; the table counts AE trainings of each path.
+  Its LeNets run channels-last (:data:`semiad.models.lenet.CHANNELS_LAST`).
 
 The mean test AUC of every path is printed, so a reader can check that the same science was done (the
 AUCs differ a little: the paths see the same data but different random mini-batch orders). With a GPU,
 the baseline and semiad paths are also run with ``device="cuda"``.
 
-The full-grid estimate is an *extrapolation*, not a measurement. The distinct AE and deep-method cells of
-the paper profile (all three scenarios and datasets, counted by config hash) are costed by their optimiser
-steps (150 epochs, batch 200, training-set sizes from the nominal class sizes) times a per-step cost
+The full-grid estimate is an *extrapolation*, not a measurement. It is given for semiad and, training
+only, for the plain loop (:func:`plain_loop_seconds`: one AE per distinct experiment, NCHW, ``--threads``
+threads in one process), whose ratio is the grid-level training speed-up. The distinct AE and deep-method
+cells of the paper profile (all three scenarios and datasets, counted by config hash) are costed by their
+optimiser steps (150 epochs, batch 200, training-set sizes from the nominal class sizes) times a per-step cost
 measured here on random tensors for each dataset's LeNet (F-MNIST's and CIFAR-10's nets are bigger than
 MNIST's), divided over the workers, plus a fixed cost per cell (split construction, test scoring: a
 0-epoch cell timed in this process) and a one-time cost (worker start-up and data loading: what is left

@@ -64,8 +64,9 @@ LEAKY_SLOPE = 0.1
 KERNEL = 5
 #: Keep conv activations and weights channels-last (NHWC). The math is the same; PyTorch's CPU (oneDNN)
 #: kernels for these few-channel convolutions, BatchNorm and pooling are faster in that layout (one
-#: forward+backward step at batch 200, one thread: MNIST encoder ~1.7x, AE ~2x, F-MNIST encoder and AE
-#: ~1.65x; ``benchmarks/lenet_layout.py``). ``False`` gives PyTorch's default NCHW layout.
+#: forward+backward step at batch 200 on one thread: 1.4-1.6x for the MNIST, F-MNIST and CIFAR-10 encoders
+#: and AEs; scoring 1.4-2.3x; ``benchmarks/lenet_layout.py``). A 2-thread loop gained nothing end to end
+#: (``benchmarks/deep_sad_grid.py``); the grid runs one thread per worker. ``False``: PyTorch's NCHW.
 CHANNELS_LAST = True
 
 
