@@ -17,12 +17,14 @@ from typing import Any
 
 import joblib
 import torch
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bar: tqdm.auto warns without ipywidgets, which we do not install
 
 from semiad._version import __version__
 from semiad.experiments.cache import ResultCache, config_hash
 
 TaskFn = Callable[[dict, dict], dict]
+#: Seconds between progress-bar refreshes.
+PROGRESS_INTERVAL_S = 5.0
 TASKS: dict[str, TaskFn] = {}
 #: Modules that register tasks. Worker processes (loky, dask) import them on demand, because
 #: unpickling ``run_cell`` does not import the module where a task was defined.
@@ -116,7 +118,9 @@ def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
     jobs = list(unique.values())
     if priority is not None:
         jobs.sort(key=lambda i: priority(configs[i]))
-    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress)
+    # a refresh every few seconds: executed notebooks keep every refresh of the bar in their stderr output
+    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not progress,
+               mininterval=PROGRESS_INTERVAL_S)
     done: dict[str, dict] = {}
     if jobs:
         root = str(cache.root)
