@@ -259,20 +259,19 @@ def step_seconds(dataset: str, part: str, device: str, steps: int, channels_last
     """Seconds per Adam step (forward + backward, batch 200) of one LeNet AE or encoder with the current
     torch threads, in semiad's layout (``channels_last=True``) or PyTorch's default (``False``)."""
     torch.manual_seed(0)
-    with use_channels_last(channels_last):
+    with use_channels_last(channels_last):  # weights are laid out at build time, activations at run time
         net = (FlatLeNetAutoencoder(dataset) if part == "ae" else FlatLeNetEncoder(dataset)).to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    x = torch.rand(BATCH, math.prod(get_arch(dataset).in_shape), device=device)
-    net.train()
+        opt = torch.optim.Adam(net.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+        x = torch.rand(BATCH, math.prod(get_arch(dataset).in_shape), device=device)
+        net.train()
 
-    def step() -> None:
-        out = net(x)
-        loss = torch.mean((out - x) ** 2) if part == "ae" else torch.mean(out ** 2)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        def step() -> None:
+            out = net(x)
+            loss = torch.mean((out - x) ** 2) if part == "ae" else torch.mean(out ** 2)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
 
-    with use_channels_last(channels_last):  # the activations' layout follows the flag at run time
         for _ in range(2):
             step()
         _sync(device)
