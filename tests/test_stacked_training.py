@@ -113,6 +113,27 @@ def test_pretrained_and_one_class_equal_single_deep_svdd(data):
         np.testing.assert_allclose(scores[k], det.decision_function(X_test), atol=ATOL, rtol=0)
 
 
+def test_authors_code_settings_equal_single(data):
+    """drop_last and the center over every row (the authors' code, semiad.models.protocol) in both engines."""
+    X, y, X_test = data
+    sched = TrainSchedule(n_epochs=2, lr=1e-3, lr_milestones=(0,), batch_size=25, weight_decay=0.5e-6,
+                          drop_last=True)  # 60 rows: batches of 25, 25, and a dropped 10
+    states = []
+    for k, s in enumerate(SEEDS):
+        ae, _ = train_autoencoder(torch.as_tensor(X[k][y[k] != -1]), (), 32, sched, True, s, "mnist",
+                                  init="pytorch_default")
+        states.append(ae.state_dict())
+    res = fit_stacked_deep_sad(X, y, "mnist", None, sched, sched, seeds=SEEDS, pretrained=states,
+                               center_includes_labeled=True)
+    scores = res.score(X_test)
+    kw = {**_single_kwargs(0), "lr_milestones": (0,), "batch_size": 25, "weight_decay": 0.5e-6}
+    for k, s in enumerate(SEEDS):
+        det = DeepSAD(pretrained_autoencoder=states[k], drop_last=True, center_includes_labeled=True,
+                      **{**kw, "random_state": s}).fit(X[k], y[k])
+        torch.testing.assert_close(res.centers[k], det.c_, atol=ATOL, rtol=0)
+        np.testing.assert_allclose(scores[k], det.decision_function(X_test), atol=ATOL, rtol=0)
+
+
 def test_models_do_not_interact(data, stacked):
     X, y, X_test = data
     X2 = X.copy()

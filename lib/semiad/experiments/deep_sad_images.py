@@ -78,6 +78,7 @@ from semiad.models.autoencoder import train_autoencoder
 from semiad.models.base import KNOWN_ANOMALY
 from semiad.models.lenet import get_arch
 from semiad.models.networks import build_autoencoder
+from semiad.models.protocol import DEFAULT, TrainingProtocol, protocol_named
 from semiad.models.shallow import OCSVM_NUS
 from semiad.models.training import TrainSchedule, predict_batched
 from semiad.profiles import check_profile
@@ -148,6 +149,8 @@ UNSUPERVISED = ("ocsvm", "iforest", "kde", "ae", "deep_svdd")
 #: Methods that need at least one labeled anomaly (blank at gamma_l = 0 / k_l = 0 in Tables 3 and 5).
 NEEDS_LABELS = ("ssdgm", "supervised")
 USES_AE = ("deep_sad", "deep_svdd", "ae")
+#: The methods whose training the protocol (semiad.models.protocol) covers, besides the AE.
+HYPERSPHERE = ("deep_sad", "deep_svdd")
 SHALLOW = ("ocsvm", "ssad", "iforest", "kde")
 #: The methods of Fig. 6 (Deep SAD vs. the hybrid SSAD baseline).
 FIG6_METHODS = tuple(m for m in ALL_METHODS if m.label in ("Deep SAD", "SSAD Hybrid"))
@@ -263,7 +266,12 @@ def make_split(config: dict, runtime: dict) -> SemiSupervisedSplit:
 def _schedule(train: dict) -> TrainSchedule:
     return TrainSchedule(n_epochs=train["n_epochs"], lr=train["lr"],
                          lr_milestones=tuple(train["lr_milestones"]), batch_size=train["batch_size"],
-                         weight_decay=train["weight_decay"])
+                         weight_decay=train["weight_decay"], drop_last=bool(train.get("drop_last", False)))
+
+
+def _init(config: dict) -> str:
+    """Weight init of a cell (cells without a ``net`` entry: App. E's Glorot)."""
+    return config.get("net", {}).get("init", "glorot")
 
 
 # ------------------------------------------------------------------------------------------ tasks
@@ -276,7 +284,7 @@ def pretrain_autoencoder_cell(config: dict, runtime: dict) -> dict:
     device = _device(runtime)
     ae, history = train_autoencoder(X.to(device), (), config["arch"]["rep_dim"], _schedule(config["train"]),
                                     output_sigmoid=True, seed=config["setting"]["seed"],
-                                    image_arch=config["dataset"])
+                                    image_arch=config["dataset"], init=_init(config))
     buf = io.BytesIO()
     torch.save({k: v.cpu() for k, v in ae.state_dict().items()}, buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -346,9 +354,14 @@ def image_cell(config: dict, runtime: dict) -> dict:
         shared.update(hidden_dims=SSDGM_HIDDEN, rep_dim=SSDGM_LATENT)
     else:
         shared.update(hidden_dims=(), rep_dim=config["arch"]["rep_dim"], image_arch=config["dataset"])
-    if method in USES_AE:
-        shared.update(pretrained_autoencoder=load_pretrained_state(config["ae"], runtime),
-                      output_sigmoid=True)
+    if method in HYPERSPHERE:
+        sphere = config["hypersphere"]
+        shared.update(output_sigmoid=True, init=_init(config), drop_last=bool(train.get("drop_last", False)),
+                      center_includes_labeled=sphere["center_includes_labeled"])
+        if sphere["transfer_pretrained"]:
+            shared["pretrained_autoencoder"] = load_pretrained_state(config["ae"], runtime)
+        else:  # the released code's de-facto behaviour: phi starts from fresh weights
+            shared["pretrain"] = False
     det = make_detector(method, **params, **shared).fit(split.X_train, split.y_semi)
     scores = det.decision_function(split.X_test)
     if np.ptp(scores) == 0:
@@ -389,22 +402,41 @@ def _setting_dict(setting: ImageSetting, unlabeled_only: bool) -> dict:
 
 
 def _train_dict(n_epochs: int, milestone: int) -> dict:
+    """App. E schedule of the baselines the training protocol does not cover (supervised, SS-DGM)."""
     return {"n_epochs": int(n_epochs), "lr": 1e-4, "lr_milestones": [int(milestone)], "batch_size": 200,
             "weight_decay": 1e-6}
 
 
+def _protocol_train(training: TrainingProtocol, n_epochs: int, milestone: int, role: str) -> dict:
+    """The AE's (``role="ae"``) or Deep SAD / SVDD's schedule under ``training``."""
+    if role == "ae":
+        return {"n_epochs": int(n_epochs), "lr": 1e-4, "lr_milestones": training.ae_milestones([milestone]),
+                "batch_size": training.ae_batch_size, "weight_decay": training.ae_weight_decay,
+                "drop_last": training.drop_last}
+    return {"n_epochs": int(n_epochs), "lr": 1e-4, "lr_milestones": training.milestones([milestone]),
+            "batch_size": training.batch_size, "weight_decay": training.weight_decay,
+            "drop_last": training.drop_last}
+
+
 def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str, data_source: str = "real",
-              rep_dim: int | None = None, eta: float | None = None
-              ) -> tuple[dict, list[tuple[MethodSpec, dict]]]:
+              rep_dim: int | None = None, eta: float | None = None,
+              training: TrainingProtocol | str = DEFAULT) -> tuple[dict, list[tuple[MethodSpec, dict]]]:
     """(autoencoder cell, [(method, cell)]) of one experiment; methods needing labels are skipped when the
-    experiment has none. ``rep_dim`` (Fig. 6) and ``eta`` (Fig. 5, Deep SAD only) override the defaults."""
+    experiment has none. ``rep_dim`` (Fig. 6) and ``eta`` (Fig. 5, Deep SAD only) override the defaults.
+    ``training``: the :class:`~semiad.models.protocol.TrainingProtocol` of the CAE, Deep SAD and Deep SVDD
+    (its MLP-only fields, ``leaky_slope`` and ``minmax_scaling``, do not act on images: the LeNets keep
+    App. D's slope 0.1 and the images are in [0, 1] already)."""
+    training = protocol_named(training)
     sizes = PROFILE_SIZES[check_profile(profile)]
     rep = DEFAULT_REP_DIM[setting.dataset] if rep_dim is None else int(rep_dim)
     base = {"dataset": setting.dataset, "data_source": data_source,
             "sizes": {"max_normal": sizes["max_normal"], "max_test": sizes["max_test"]},
             "arch": {"rep_dim": rep}}
     ae = {"task": AE_TASK, **base, "setting": _setting_dict(setting, True),
-          "train": _train_dict(sizes["ae_epochs"], sizes["milestone"])}
+          "train": _protocol_train(training, sizes["ae_epochs"], sizes["milestone"], "ae"),
+          "net": {"init": training.init}}
+    sphere = {"center_includes_labeled": training.center_includes_labeled,
+              "transfer_pretrained": training.transfer_pretrained}
     cells = []
     for spec in methods:
         labeled = setting.gamma_l > 0 and setting.k_l > 0  # k_l = 0: no class to draw labeled anomalies from
@@ -422,9 +454,15 @@ def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str
                 cap = {"ssad": "ssad_max_train", "kde": "kde_max_train"}.get(spec.method,
                                                                               "shallow_max_train")
                 cell["max_train_samples"] = sizes[cap]
+        elif spec.method in HYPERSPHERE:
+            cell.update(train=_protocol_train(training, sizes["epochs"], sizes["milestone"], "sphere"),
+                        net={"init": training.init}, hypersphere=sphere)
         else:
             cell["train"] = _train_dict(sizes["epochs"], sizes["milestone"])
-        if spec.method in USES_AE or params.get("features") == "hybrid":
+        uses_ae = spec.method in USES_AE or params.get("features") == "hybrid"
+        if spec.method in HYPERSPHERE and not training.transfer_pretrained:
+            uses_ae = False
+        if uses_ae:
             cell["ae"] = ae
         cells.append((spec, cell))
     return ae, cells
@@ -432,13 +470,14 @@ def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str
 
 def build_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpec], profile: str,
                sources: dict[str, str], rep_dims: Sequence[int | None] = (None,),
-               etas: Sequence[float | None] = (None,)) -> tuple[list[dict], list[dict]]:
+               etas: Sequence[float | None] = (None,),
+               training: TrainingProtocol | str = DEFAULT) -> tuple[list[dict], list[dict]]:
     """(autoencoder cells, rows) where each row is ``{"setting", "spec", "rep_dim", "eta", "cell"}``."""
     ae_cells, rows = [], []
     for setting in settings:
         for rep in rep_dims:
             for eta in etas:
-                ae, cells = cells_for(setting, methods, profile, sources[setting.dataset], rep, eta)
+                ae, cells = cells_for(setting, methods, profile, sources[setting.dataset], rep, eta, training)
                 if any("ae" in c for _, c in cells):
                     ae_cells.append(ae)
                 rows += [{"setting": setting, "spec": spec, "rep_dim": rep, "eta": eta, "cell": c}
@@ -459,8 +498,10 @@ def run_image_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpe
                    etas: Sequence[float | None] = (None,), n_jobs: int = 1, backend: str = "loky",
                    device: str = "auto", data_dir: str | os.PathLike | None = None, on_missing: str = "error",
                    cache_root: str | None = None, progress: bool = True,
-                   scenario: str = "custom", engine: str = "auto", max_stack: int = 16) -> pd.DataFrame:
-    """Run (or read from the cache) ``methods`` on ``settings``; tidy results (:func:`results_frame`).
+                   scenario: str = "custom", engine: str = "auto", max_stack: int = 16,
+                   training: TrainingProtocol | str = DEFAULT) -> pd.DataFrame:
+    """Run (or read from the cache) ``methods`` on ``settings``; tidy results (:func:`results_frame`), with a
+    ``training_protocol`` column naming ``training`` (:mod:`semiad.models.protocol`).
 
     ``engine``: ``"cells"`` trains one model per cell (joblib workers); ``"stacked"`` trains the Deep SAD and
     one-class Deep SVDD cells up to ``max_stack`` at a time as one stacked LeNet (:func:`run_stacked`, for
@@ -480,7 +521,8 @@ def run_image_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpe
                              f"d/16 maps of 4x4), got {d}")
     datasets = sorted({s.dataset for s in settings})
     sources = dataset_sources(datasets, data_dir, on_missing)
-    ae_cells, rows = build_grid(settings, methods, profile, sources, rep_dims, etas)
+    training = protocol_named(training)
+    ae_cells, rows = build_grid(settings, methods, profile, sources, rep_dims, etas, training)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
     run_grid(ae_cells, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
@@ -490,7 +532,7 @@ def run_image_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpe
     records = run_grid([r["cell"] for r in rows], n_jobs=n_jobs, backend=backend, runtime=runtime,
                        cache_root=cache_root, progress=progress, desc="image cells",
                        priority=lambda c: -_cost(c))
-    return results_frame(rows, records, scenario)
+    return results_frame(rows, records, scenario).assign(training_protocol=training.name)
 
 
 ENGINES = ("auto", "cells", "stacked")
@@ -501,6 +543,8 @@ def stack_objective(cell: dict) -> str | None:
     when the cell is not stackable (only Deep SAD and one-class Deep SVDD are)."""
     if cell.get("task") != CELL_TASK:
         return None
+    if not cell.get("hypersphere", {}).get("transfer_pretrained", True):
+        return None  # the stacked engine starts from the cached AEs; fresh-weight cells run one by one
     if cell["method"] == "deep_sad":
         return "deep-sad"
     if cell["method"] == "deep_svdd" and cell["params"].get("objective") == "one-class":
@@ -553,6 +597,7 @@ def run_stacked(cells: Sequence[dict], runtime: dict, cache_root: str | None = N
                     seeds=[c["setting"]["seed"] for c in chunk],
                     eta=float(first["params"].get("eta", 1.0)),
                     objective=stack_objective(first), device=_device(runtime),
+                    center_includes_labeled=bool(first.get("hypersphere", {}).get("center_includes_labeled")),
                     pretrained=[load_pretrained_state(c["ae"], runtime) for c in chunk])
                 scores = fit.score(splits[0].X_test)  # the test images are the same for every experiment
                 outcome = [{"status": "ok", "metrics": {"auc": auc(s.y_test, scores[k])},

@@ -26,7 +26,8 @@ from semiad.metrics import auc
 from semiad.models import DETECTORS, make_detector
 from semiad.models.autoencoder import train_autoencoder
 from semiad.models.base import KNOWN_ANOMALY
-from semiad.models.networks import MLPAutoencoder, architecture_for
+from semiad.models.networks import LEAKY_SLOPE, MLPAutoencoder, architecture_for
+from semiad.models.protocol import DEFAULT, TrainingProtocol, protocol_named
 from semiad.models.shallow import OCSVM_GAMMAS, OCSVM_NUS
 from semiad.models.ssad import SSAD_GAMMAS
 from semiad.models.training import TrainSchedule
@@ -177,7 +178,13 @@ def make_split(config: dict, runtime: dict):
 def _schedule(train: dict) -> TrainSchedule:
     return TrainSchedule(n_epochs=train["n_epochs"], lr=train["lr"],
                          lr_milestones=tuple(train["lr_milestones"]),
-                         batch_size=train["batch_size"], weight_decay=train["weight_decay"])
+                         batch_size=train["batch_size"], weight_decay=train["weight_decay"],
+                         drop_last=bool(train.get("drop_last", False)))
+
+
+def _net(config: dict) -> dict:
+    """Init and MLP slope of a cell (cells without a ``net`` entry use App. E's Glorot and 0.1)."""
+    return {"init": "glorot", "leaky_slope": LEAKY_SLOPE, **config.get("net", {})}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,7 +198,7 @@ def pretrain_autoencoder_cell(config: dict, runtime: dict) -> dict:
     ae, history = train_autoencoder(X, config["arch"]["hidden_dims"], config["arch"]["rep_dim"],
                                     _schedule(config["train"]),
                                     output_sigmoid=config["protocol"]["minmax_after_standardize"],
-                                    seed=config["seed"])
+                                    seed=config["seed"], **_net(config))
     buf = io.BytesIO()
     torch.save({k: v.cpu() for k, v in ae.state_dict().items()}, buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -211,7 +218,8 @@ def cached_autoencoder(ae_config: dict, runtime: dict) -> MLPAutoencoder:
     """The cached, converged autoencoder of a (dataset, seed), in evaluation mode."""
     arch = ae_config["arch"]
     ae = MLPAutoencoder(_n_features(ae_config, runtime), arch["hidden_dims"], arch["rep_dim"],
-                        ae_config["protocol"]["minmax_after_standardize"])
+                        ae_config["protocol"]["minmax_after_standardize"],
+                        _net(ae_config)["leaky_slope"])
     ae.load_state_dict(load_pretrained_state(ae_config, runtime))
     return ae.eval()
 
@@ -293,8 +301,14 @@ def odds_cell(config: dict, runtime: dict) -> dict:
         if config.get("max_train_samples") is not None:
             params["max_train_samples"] = config["max_train_samples"]
         if method in ("deep_sad", "deep_svdd"):
-            params.update(pretrained_autoencoder=load_pretrained_state(config["ae"], runtime),
-                          output_sigmoid=config["protocol"]["minmax_after_standardize"])
+            sphere = config["hypersphere"]
+            params.update(output_sigmoid=config["protocol"]["minmax_after_standardize"],
+                          drop_last=bool(train.get("drop_last", False)),
+                          center_includes_labeled=sphere["center_includes_labeled"], **_net(config))
+            if sphere["transfer_pretrained"]:
+                params["pretrained_autoencoder"] = load_pretrained_state(config["ae"], runtime)
+            else:  # the released code's de-facto behaviour: phi starts from fresh weights
+                params["pretrain"] = False
     det = make_detector(method, **params).fit(split.X_train, split.y_semi)
     scores = det.decision_function(split.X_test)
     if np.ptp(scores) == 0:
@@ -309,12 +323,17 @@ def odds_cell(config: dict, runtime: dict) -> dict:
 # grid construction and results
 def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TABLE2_METHODS,
                   data_sources: dict[str, str] | None = None,
-                  n_rows: dict[str, int] | None = None, **protocol_overrides) -> list[dict]:
+                  n_rows: dict[str, int] | None = None,
+                  training: TrainingProtocol | str = DEFAULT, **protocol_overrides) -> list[dict]:
     """All cells (autoencoders first, then methods) for a profile; validates every input first.
 
     ``n_rows`` (rows per dataset, when known) drops the OC-SVM training cap from the configs of
-    datasets whose training split is below it, so that profiles share those cells.
+    datasets whose training split is below it, so that profiles share those cells. ``training``: the
+    :class:`~semiad.models.protocol.TrainingProtocol` of the AE, Deep SAD and Deep SVDD (and the input
+    scaling of every method); each cell carries the settings that act on it, so cells of two protocols
+    share a cache entry only where they compute the same thing.
     """
+    training = protocol_named(training)
     sizes = PROFILE_SIZES[check_profile(profile)]
     datasets = tuple(sizes["datasets"] if datasets is None else datasets)
     seeds = tuple(sizes["seeds"] if seeds is None else seeds)
@@ -326,9 +345,25 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
     for spec in methods:
         if spec.method not in DETECTORS:
             raise ValueError(f"unknown method {spec.method!r}; choose from {sorted(DETECTORS)}")
-    protocol = default_protocol(max_rows=sizes["max_rows"], **protocol_overrides)
+    if "minmax_after_standardize" in protocol_overrides:
+        raise ValueError("the input scaling is part of the training protocol: pass "
+                         "training=protocol.switch(minmax_scaling=...) instead")
+    protocol = default_protocol(max_rows=sizes["max_rows"],
+                                minmax_after_standardize=training.minmax_scaling, **protocol_overrides)
+    # App. E schedule for the baselines whose training the protocol does not cover (supervised, SS-DGM)
     train = {"n_epochs": sizes["n_epochs"], "lr": 1e-4, "lr_milestones": list(sizes["lr_milestones"]),
              "batch_size": 200, "weight_decay": 1e-6}
+    ae_train = {"n_epochs": sizes["n_epochs"], "lr": 1e-4,
+                "lr_milestones": training.ae_milestones(sizes["lr_milestones"]),
+                "batch_size": training.ae_batch_size, "weight_decay": training.ae_weight_decay,
+                "drop_last": training.drop_last}
+    sphere_train = {"n_epochs": sizes["n_epochs"], "lr": 1e-4,
+                    "lr_milestones": training.milestones(sizes["lr_milestones"]),
+                    "batch_size": training.batch_size, "weight_decay": training.weight_decay,
+                    "drop_last": training.drop_last}
+    net = {"init": training.init, "leaky_slope": training.leaky_slope}
+    sphere = {"center_includes_labeled": training.center_includes_labeled,
+              "transfer_pretrained": training.transfer_pretrained}
     data_sources = data_sources or {}
     ae_cells, method_cells = [], []
     for ds in datasets:
@@ -336,9 +371,10 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
         base = {"dataset": ds, "data_source": data_sources.get(ds, "real"), "protocol": protocol}
         for seed in seeds:
             ae = {"task": "odds_ae", **base, "seed": int(seed),
-                  "arch": {"hidden_dims": list(hidden), "rep_dim": rep}, "train": train}
+                  "arch": {"hidden_dims": list(hidden), "rep_dim": rep}, "train": ae_train, "net": net}
             if any(m.method in USES_AUTOENCODER or dict(m.params).get("features") == "hybrid"
-                   for m in methods):
+                   for m in methods if training.transfer_pretrained
+                   or m.method not in ("deep_sad", "deep_svdd")):
                 ae_cells.append(ae)
             for spec in methods:
                 cell = {"task": "odds", **base, "seed": int(seed), "method": spec.method,
@@ -350,6 +386,8 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
                         cap = None  # not binding: identical to the uncapped cell
                     if spec.method != "iforest":  # IF subsamples psi = 256 rows by design
                         cell["max_train_samples"] = cap
+                elif spec.method in ("deep_sad", "deep_svdd"):
+                    cell.update(arch=ae["arch"], train=sphere_train, net=net, hypersphere=sphere)
                 else:
                     cell.update(arch=ae["arch"], train=train)
                     cap = sizes["ssdgm_max_train"] if spec.method == "ssdgm" else None
@@ -357,7 +395,10 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
                         cap = None
                     if cap is not None:  # key only when binding: earlier cells stay valid
                         cell["max_train_samples"] = cap
-                if spec.method in USES_AUTOENCODER or params.get("features") == "hybrid":
+                uses_ae = spec.method in USES_AUTOENCODER or params.get("features") == "hybrid"
+                if spec.method in ("deep_sad", "deep_svdd") and not training.transfer_pretrained:
+                    uses_ae = False
+                if uses_ae:
                     cell["ae"] = ae
                 impl = getattr(DETECTORS[spec.method], "impl_version", 1)
                 if impl != 1:  # a detector whose numerics changed gets fresh cache keys
@@ -423,13 +464,15 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
              n_jobs: int = 1, backend: str = "loky", device: str = "auto",
              data_dir: str | os.PathLike | None = None, on_missing: str = "error",
              cache_root: str | None = None, progress: bool = True,
-             **protocol_overrides) -> pd.DataFrame:
-    """Run (or load from cache) the ODDS grid and return tidy results (see :func:`records_to_frame`)."""
+             training: TrainingProtocol | str = DEFAULT, **protocol_overrides) -> pd.DataFrame:
+    """Run (or load from cache) the ODDS grid and return tidy results (see :func:`records_to_frame`),
+    with a ``training_protocol`` column naming ``training`` (see :mod:`semiad.models.protocol`)."""
+    training = protocol_named(training)
     sizes = PROFILE_SIZES[check_profile(profile)]
     datasets = tuple(sizes["datasets"] if datasets is None else datasets)
     sources = dataset_sources(datasets, data_dir, on_missing)
     n_rows = _n_rows(datasets, data_dir, on_missing, sizes["max_rows"])
-    configs = build_configs(profile, datasets, seeds, methods, sources, n_rows,
+    configs = build_configs(profile, datasets, seeds, methods, sources, n_rows, training,
                             **protocol_overrides)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
@@ -442,7 +485,7 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
     # end up alone at the tail of the grid while the other workers idle.
     records = run_grid(cells, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
                        progress=progress, desc="ODDS cells", priority=lambda c: -n_rows[c["dataset"]])
-    return records_to_frame(records, methods)
+    return records_to_frame(records, methods).assign(training_protocol=training.name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import torch
 from semiad.device import resolve_device
 from semiad.models.autoencoder import train_autoencoder
 from semiad.models.base import KNOWN_ANOMALY, UNLABELED
-from semiad.models.networks import build_autoencoder, build_encoder
+from semiad.models.networks import LEAKY_SLOPE, build_autoencoder, build_encoder
+from semiad.models.protocol import Init, init_weights_
 from semiad.models.training import DeepDetector, predict_batched, train_minibatch
 from semiad.seeding import local_seed, seed_everything
 
@@ -40,14 +41,15 @@ def deep_sad_loss(z: torch.Tensor, c: torch.Tensor, y_semi: torch.Tensor, eta: f
 
 @torch.no_grad()
 def init_center(encoder: torch.nn.Module, X: torch.Tensor, y_semi: torch.Tensor | None = None,
-                eps: float = CENTER_EPS) -> torch.Tensor:
-    """App. C: c = mean of phi(x) from an initial forward pass, *excluding labeled anomalies*.
+                eps: float = CENTER_EPS, include_labeled: bool = False) -> torch.Tensor:
+    """App. C: c = mean of phi(x) from an initial forward pass, *excluding labeled anomalies*
+    (``include_labeled=True``: over every training row, as the authors' code does).
 
     Coordinates with |c_i| < eps are set to sign(c_i) * eps (zero maps to +eps).
     """
     encoder.eval()
-    keep = torch.ones(len(X), dtype=torch.bool, device=X.device) if y_semi is None \
-        else y_semi != KNOWN_ANOMALY
+    keep = torch.ones(len(X), dtype=torch.bool, device=X.device) \
+        if y_semi is None or include_labeled else y_semi != KNOWN_ANOMALY
     if not bool(keep.any()):
         raise ValueError("cannot initialise the center: every training sample is a labeled anomaly")
     c = predict_batched(encoder, X[keep]).mean(dim=0)
@@ -61,12 +63,15 @@ class _HypersphereDetector(DeepDetector):
 
     def __init__(self, pretrain: bool = True, ae_n_epochs: int = 150,
                  ae_lr_milestones: Sequence[int] = (50,), output_sigmoid: bool = False,
-                 pretrained_autoencoder: dict | None = None, **shared):
+                 pretrained_autoencoder: dict | None = None, init: Init = "glorot",
+                 leaky_slope: float = LEAKY_SLOPE, center_includes_labeled: bool = False, **shared):
         """``shared``: the :class:`~semiad.models.training.DeepDetector` hyperparameters.
 
         ``pretrained_autoencoder``: state dict of an :class:`MLPAutoencoder` to initialise phi
         from (the experiment grid passes the cached AE of the same dataset and seed); otherwise
-        ``pretrain=True`` trains one for ``ae_n_epochs`` first (App. C).
+        ``pretrain=True`` trains one for ``ae_n_epochs`` first (App. C), and ``pretrain=False``
+        starts from fresh weights. ``init``, ``leaky_slope``, ``center_includes_labeled``: see
+        :class:`~semiad.models.protocol.TrainingProtocol`.
         """
         super().__init__(**shared)
         self.pretrain = pretrain
@@ -74,13 +79,16 @@ class _HypersphereDetector(DeepDetector):
         self.ae_lr_milestones = tuple(ae_lr_milestones)
         self.output_sigmoid = output_sigmoid
         self.pretrained_autoencoder = pretrained_autoencoder
+        self.init = init
+        self.leaky_slope = leaky_slope
+        self.center_includes_labeled = center_includes_labeled
 
     def _initial_encoder(self, X: torch.Tensor, y_semi: torch.Tensor) -> torch.nn.Module:
         seed_everything(self.random_state)
         n_features = X.shape[1]
         if self.pretrained_autoencoder is not None:
             ae = build_autoencoder(n_features, self.hidden_dims, self.rep_dim, self.output_sigmoid,
-                                   self.image_arch)
+                                   self.image_arch, self.leaky_slope)
             ae.load_state_dict(self.pretrained_autoencoder)
         elif self.pretrain:
             # The AE sees what an unsupervised model may see: everything but known anomalies.
@@ -88,9 +96,11 @@ class _HypersphereDetector(DeepDetector):
             ae, self.ae_history_ = train_autoencoder(
                 X[keep], self.hidden_dims, self.rep_dim,
                 self._schedule(self.ae_n_epochs, self.ae_lr_milestones),
-                output_sigmoid=self.output_sigmoid, seed=self.random_state, image_arch=self.image_arch)
+                output_sigmoid=self.output_sigmoid, seed=self.random_state, image_arch=self.image_arch,
+                init=self.init, leaky_slope=self.leaky_slope)
         else:
-            return build_encoder(n_features, self.hidden_dims, self.rep_dim, self.image_arch).to(X.device)
+            net = build_encoder(n_features, self.hidden_dims, self.rep_dim, self.image_arch, self.leaky_slope)
+            return init_weights_(net, self.init).to(X.device)
         return ae.encoder.to(X.device)
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
@@ -99,7 +109,7 @@ class _HypersphereDetector(DeepDetector):
         yt = torch.as_tensor(y_semi, device=dev)
         with local_seed(self.random_state):  # reproducible, without touching the caller's RNGs
             self.net_ = self._initial_encoder(Xt, yt)
-            self.c_ = init_center(self.net_, Xt, yt)
+            self.c_ = init_center(self.net_, Xt, yt, include_labeled=self.center_includes_labeled)
             self.history_ = self._train(Xt, yt)
         self.net_.eval()
 

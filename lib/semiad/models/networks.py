@@ -26,25 +26,27 @@ ODDS_ARCHITECTURES: dict[str, tuple[tuple[int, ...], int]] = {
 DEFAULT_ARCHITECTURE: tuple[tuple[int, ...], int] = ((32, 16), 8)
 
 # The authors' MLP uses BatchNorm1d(eps=1e-4, affine=False) and leaky ReLU; App. D fixes
-# leakiness 0.1 for the LeNet-type CNNs and says nothing for MLPs, so we use 0.1 throughout.
+# leakiness 0.1 for the LeNet-type CNNs and says nothing for MLPs. 0.1 is the paper-text default;
+# the training protocol (semiad.models.protocol) passes the code's 0.01 where it says so.
 BN_EPS = 1e-4
 LEAKY_SLOPE = 0.1
 
 
-def _block(n_in: int, n_out: int) -> list[nn.Module]:
+def _block(n_in: int, n_out: int, leaky_slope: float = LEAKY_SLOPE) -> list[nn.Module]:
     return [nn.Linear(n_in, n_out, bias=False), nn.BatchNorm1d(n_out, eps=BN_EPS, affine=False),
-            nn.LeakyReLU(LEAKY_SLOPE)]
+            nn.LeakyReLU(leaky_slope)]
 
 
 class MLPEncoder(nn.Module):
     """phi(x; W): ``n_features -> hidden... -> rep_dim``; linear last layer, no biases anywhere."""
 
-    def __init__(self, n_features: int, hidden_dims: Sequence[int], rep_dim: int):
+    def __init__(self, n_features: int, hidden_dims: Sequence[int], rep_dim: int,
+                 leaky_slope: float = LEAKY_SLOPE):
         super().__init__()
         dims = [n_features, *hidden_dims]
         layers: list[nn.Module] = []
         for a, b in zip(dims[:-1], dims[1:], strict=True):
-            layers += _block(a, b)
+            layers += _block(a, b, leaky_slope)
         layers.append(nn.Linear(dims[-1], rep_dim, bias=False))
         self.net = nn.Sequential(*layers)
         self.rep_dim = rep_dim
@@ -57,12 +59,12 @@ class MLPDecoder(nn.Module):
     """Mirror of :class:`MLPEncoder` (App. E: decoders are built symmetrically)."""
 
     def __init__(self, n_features: int, hidden_dims: Sequence[int], rep_dim: int,
-                 output_sigmoid: bool = False):
+                 output_sigmoid: bool = False, leaky_slope: float = LEAKY_SLOPE):
         super().__init__()
         dims = [rep_dim, *reversed(tuple(hidden_dims))]
         layers: list[nn.Module] = []
         for a, b in zip(dims[:-1], dims[1:], strict=True):
-            layers += _block(a, b)
+            layers += _block(a, b, leaky_slope)
         layers.append(nn.Linear(dims[-1], n_features, bias=False))
         if output_sigmoid:  # only meaningful when inputs were min-max scaled to [0, 1]
             layers.append(nn.Sigmoid())
@@ -76,10 +78,10 @@ class MLPAutoencoder(nn.Module):
     """Autoencoder whose encoder has exactly phi's architecture (App. C, pre-training)."""
 
     def __init__(self, n_features: int, hidden_dims: Sequence[int], rep_dim: int,
-                 output_sigmoid: bool = False):
+                 output_sigmoid: bool = False, leaky_slope: float = LEAKY_SLOPE):
         super().__init__()
-        self.encoder = MLPEncoder(n_features, hidden_dims, rep_dim)
-        self.decoder = MLPDecoder(n_features, hidden_dims, rep_dim, output_sigmoid)
+        self.encoder = MLPEncoder(n_features, hidden_dims, rep_dim, leaky_slope)
+        self.decoder = MLPDecoder(n_features, hidden_dims, rep_dim, output_sigmoid, leaky_slope)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
@@ -116,19 +118,21 @@ def architecture_for(dataset: str) -> tuple[tuple[int, ...], int]:
 # One builder per role, so every deep detector runs MLPs (tabular data) and the App. D LeNets
 # (images, given flattened) through the same code: ``image_arch=None`` -> MLP, else a LeNet name.
 def build_encoder(n_features: int, hidden_dims: Sequence[int], rep_dim: int,
-                  image_arch: str | None = None) -> nn.Module:
-    """phi: the MLP of App. D, or the LeNet of ``image_arch`` (``hidden_dims`` unused then)."""
+                  image_arch: str | None = None, leaky_slope: float = LEAKY_SLOPE) -> nn.Module:
+    """phi: the MLP of App. D, or the LeNet of ``image_arch`` (``hidden_dims`` unused then; the LeNets
+    keep App. D's slope 0.1, ``leaky_slope`` acts on the MLPs only)."""
     if image_arch is None:
-        return MLPEncoder(n_features, hidden_dims, rep_dim)
+        return MLPEncoder(n_features, hidden_dims, rep_dim, leaky_slope)
     from semiad.models.lenet import FlatLeNetEncoder, check_flat_images
     return FlatLeNetEncoder(check_flat_images(n_features, image_arch), rep_dim)
 
 
 def build_autoencoder(n_features: int, hidden_dims: Sequence[int], rep_dim: int,
-                      output_sigmoid: bool = False, image_arch: str | None = None) -> nn.Module:
+                      output_sigmoid: bool = False, image_arch: str | None = None,
+                      leaky_slope: float = LEAKY_SLOPE) -> nn.Module:
     """Autoencoder whose ``.encoder`` is exactly :func:`build_encoder`'s phi."""
     if image_arch is None:
-        return MLPAutoencoder(n_features, hidden_dims, rep_dim, output_sigmoid)
+        return MLPAutoencoder(n_features, hidden_dims, rep_dim, output_sigmoid, leaky_slope)
     from semiad.models.lenet import FlatLeNetAutoencoder, check_flat_images
     return FlatLeNetAutoencoder(check_flat_images(n_features, image_arch), rep_dim, output_sigmoid)
 

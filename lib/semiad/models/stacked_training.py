@@ -114,6 +114,8 @@ def train_stacked(model: nn.Module, X: torch.Tensor, extra: torch.Tensor | None,
             stop = min(start + schedule.batch_size, n)
             if stop - start < 2:  # BatchNorm cannot normalise a single sample
                 continue
+            if schedule.drop_last and stop - start < schedule.batch_size and start > 0:
+                continue  # the same rule as train_minibatch
             idx = perm[:, start:stop]
             losses = loss_fn(X[rows, idx], None if extra is None else extra[rows, idx])
             optimizer.zero_grad(set_to_none=True)
@@ -298,7 +300,8 @@ def fit_stacked_deep_sad(X, y_semi, arch: str | LeNetArch = "mnist", rep_dim: in
                          ae_schedule: TrainSchedule | None = None, schedule: TrainSchedule | None = None,
                          seeds: Sequence[int] = (0,), eta: float = 1.0, objective: str = "deep-sad",
                          pretrained: Sequence[dict] | None = None, device: str | torch.device = "cpu",
-                         output_sigmoid: bool = True, eps: float = DEEP_SAD_EPS) -> StackedDeepSADResult:
+                         output_sigmoid: bool = True, eps: float = DEEP_SAD_EPS,
+                         center_includes_labeled: bool = False) -> StackedDeepSADResult:
     """Fit K Deep SAD models (App. C/E) at once; model k equals ``DeepSAD(random_state=seeds[k],
     image_arch=arch, output_sigmoid=output_sigmoid, ...)`` fitted on ``(X[k], y_semi[k])``.
 
@@ -307,7 +310,9 @@ def fit_stacked_deep_sad(X, y_semi, arch: str | LeNetArch = "mnist", rep_dim: in
     ``ae_schedule`` / ``schedule``: AE pre-training / Deep SAD optimisation (App. E defaults when None);
     ``pretrained``: K state dicts of :class:`~semiad.models.lenet.FlatLeNetAutoencoder` (skips
     pre-training); ``objective="one-class"``: Eq. (3) Deep SVDD on the non-anomalous rows (as
-    ``DeepSVDD``). Raises ``ValueError`` when the K experiments' sizes differ (module docstring).
+    ``DeepSVDD``); ``center_includes_labeled``: c over every row (the authors' code; see
+    :class:`~semiad.models.protocol.TrainingProtocol`). Raises ``ValueError`` when the K experiments' sizes
+    differ (module docstring).
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
@@ -338,7 +343,7 @@ def fit_stacked_deep_sad(X, y_semi, arch: str | LeNetArch = "mnist", rep_dim: in
                                                                                      strict=True)]
             ae, ae_histories = stack_autoencoders(aes, dev), None
         encoder = ae.encoder
-        centers = stacked_centers(encoder, Xt, keep)
+        centers = stacked_centers(encoder, Xt, torch.ones_like(keep) if center_includes_labeled else keep)
         if objective == "one-class":  # Deep SVDD learns from the non-anomalous rows only
             X_fit, y_fit = _rows_per_model(Xt, keep, "one-class training"), None
         else:

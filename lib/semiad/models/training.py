@@ -32,6 +32,8 @@ class TrainSchedule:
     lr_decay: float = 0.1
     batch_size: int = 200
     weight_decay: float = 1e-6
+    #: drop the last incomplete batch of every epoch (the authors' loaders do; App. E is silent)
+    drop_last: bool = False
 
     def __post_init__(self):
         if self.n_epochs < 0 or self.batch_size < 2 or self.lr <= 0:
@@ -67,6 +69,8 @@ def train_minibatch(
         for start in range(0, n, schedule.batch_size):
             stop = min(start + schedule.batch_size, n)
             if stop - start < 2:  # BatchNorm cannot normalise a single sample
+                continue
+            if schedule.drop_last and stop - start < schedule.batch_size and start > 0:
                 continue
             batch = [t[start:stop] for t in shuffled]
             loss = loss_fn(*batch)
@@ -105,13 +109,14 @@ class DeepDetector(BaseDetector):
     :class:`TrainSchedule`; ``device``: ``"auto" | "cpu" | "cuda"``; ``random_state``: seed of
     weight init and mini-batch order; ``image_arch``: ``None`` for the MLPs, or ``"mnist"`` /
     ``"fashion_mnist"`` / ``"cifar10"`` for App. D's LeNets on *flattened* images (``hidden_dims``
-    is then unused and ``rep_dim=None`` means the App. D value).
+    is then unused and ``rep_dim=None`` means the App. D value); ``drop_last``: skip each epoch's
+    last incomplete batch (the authors' loaders; see :mod:`semiad.models.protocol`).
     """
 
     def __init__(self, hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8,
                  n_epochs: int = 150, lr: float = 1e-4, lr_milestones: Sequence[int] = (50,),
                  batch_size: int = 200, weight_decay: float = 1e-6, device: str = "auto",
-                 random_state: int = 0, image_arch: str | None = None):
+                 random_state: int = 0, image_arch: str | None = None, drop_last: bool = False):
         self.hidden_dims = tuple(hidden_dims)
         self.rep_dim = rep_dim
         self.n_epochs = n_epochs
@@ -122,10 +127,11 @@ class DeepDetector(BaseDetector):
         self.device = device
         self.random_state = random_state
         self.image_arch = image_arch
+        self.drop_last = drop_last
 
     def _schedule(self, n_epochs: int | None = None,
                   lr_milestones: Sequence[int] | None = None) -> TrainSchedule:
         return TrainSchedule(
             n_epochs=self.n_epochs if n_epochs is None else n_epochs, lr=self.lr,
             lr_milestones=tuple(self.lr_milestones if lr_milestones is None else lr_milestones),
-            batch_size=self.batch_size, weight_decay=self.weight_decay)
+            batch_size=self.batch_size, weight_decay=self.weight_decay, drop_last=self.drop_last)
