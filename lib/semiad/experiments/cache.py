@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import math
+import os
 import tempfile
 import warnings
 from pathlib import Path
