@@ -103,7 +103,7 @@ class ResultCache:
         return self.root / "artifacts" / config["task"] / f"{config_hash(config)}{suffix}"
 
     def get(self, config: dict) -> dict | None:
-        """The validated record of ``config``, or ``None`` (missing, or unusable: warns and names the file)."""
+        """The validated record of ``config``, or ``None`` (missing, or unusable: warns, names the file)."""
         path = self.cell_path(config)
         if not path.is_file():
             return None
