@@ -7,8 +7,13 @@ the science (data dir, device) and are therefore not part of the cache key.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import multiprocessing
+import os
 import platform
+import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -48,11 +53,34 @@ def _ensure_tasks_loaded() -> None:
         importlib.import_module(module)
 
 
+_PR_SET_PDEATHSIG = 1
+_DIES_WITH_PARENT: set[int] = set()
+
+
+def die_with_parent() -> None:
+    """In a loky worker on Linux: have the OS kill this process when its parent (the notebook kernel or
+    script that runs the grid) dies, so that killing ``run_all`` (even with SIGKILL) leaves no worker
+    computing and writing cells. A no-op elsewhere, and in the main process (a script or kernel)."""
+    pid = os.getpid()
+    if pid in _DIES_WITH_PARENT or sys.platform != "linux" \
+            or not multiprocessing.current_process().name.startswith("LokyProcess"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: nothing to do
+        return
+    _DIES_WITH_PARENT.add(pid)
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def run_cell(config: dict, runtime: dict | None = None, cache_root: str | None = None) -> dict:
     """Execute one cell (in whatever process joblib put us) and persist its record atomically.
 
     Never raises for a failing experiment: the record gets ``status="failed"`` and the traceback.
     """
+    die_with_parent()
     runtime = dict(runtime or {})
     runtime.setdefault("cache_root", cache_root)
     torch.set_num_threads(int(runtime.get("torch_threads", 1)))  # one thread per worker
