@@ -108,3 +108,23 @@ def test_one_row_scoring_and_feature_count_message(method):
     np.testing.assert_allclose(one, det.decision_function(X)[:1], rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="fitted on 4 features, X has 3"):
         det.decision_function(X[:, :3])
+
+
+def test_resolve_on_missing_rules(tmp_path, monkeypatch, capsys):
+    from semiad import provenance
+
+    monkeypatch.delenv("SEMIAD_DATA_DIR", raising=False)
+    provenance.reset()
+    assert provenance.resolve_on_missing("auto") == "demo" and provenance.demo_active()
+    assert "DEMO DATA" in capsys.readouterr().out
+    provenance.reset()
+    assert provenance.resolve_on_missing("auto", tmp_path) == "error" and not provenance.demo_active()
+    assert provenance.resolve_on_missing("error", tmp_path) == "error"
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        provenance.resolve_on_missing("auto", tmp_path / "nope")
+    with pytest.raises(ValueError, match="on_missing_data"):
+        provenance.resolve_on_missing("maybe")
+    assert provenance.output_subdir("quick", False) is None
+    assert provenance.output_subdir("smoke", False) == "smoke"
+    assert provenance.output_subdir("quick", True) == "quick-demo"
+    provenance.reset()

@@ -51,6 +51,9 @@ def resolve_on_missing(on_missing: str, data_dir: str | os.PathLike | None = Non
         if on_missing == "demo":
             announce("no data location is configured (data_dir / SEMIAD_DATA_DIR): datasets that are "
                      "neither in the download cache nor downloadable are replaced by DEMO data")
+    elif on_missing == "demo":
+        announce("demo data were requested (on_missing_data='demo'): datasets that are not found are "
+                 "replaced by DEMO data")
     if on_missing == "demo":
         _STATE["demo"] = True
     return on_missing
