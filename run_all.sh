@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up the environment from the project's own files, then run every paper notebook (or the tests).
 #
-#   ./run_all.sh [--profile smoke|quick|paper] [--only GLOB] [--jobs N] [--data-dir DIR]
+#   ./run_all.sh [--profile smoke|quick|paper] [--only GLOB] [--jobs N] [--data-dir DIR] [--demo]
 #   ./run_all.sh --tests [-- PYTEST_ARGS...]
 #
 # See usage() below; SEMIAD_PYTHON overrides the interpreter choice.
@@ -18,7 +18,7 @@ HASH_FILE="$VENV/.semiad-req-hash"
 
 usage() {
     cat <<'EOF'
-Usage: ./run_all.sh [--profile smoke|quick|paper] [--only GLOB] [--jobs N] [--data-dir DIR]
+Usage: ./run_all.sh [--profile smoke|quick|paper] [--only GLOB] [--jobs N] [--data-dir DIR] [--demo]
        ./run_all.sh --tests [-- PYTEST_ARGS...]
        ./run_all.sh --help
 
@@ -28,6 +28,7 @@ Exit status: 0 all ok, 1 some notebook failed, 2 no notebook matched / bad usage
 
 Options:
   --profile P      smoke (seconds per notebook), quick (default) or paper (full size)
+  --demo           run on embedded demo data (outputs to outputs/<profile>-demo/, marked DEMO DATA)
   --only GLOB      only notebooks whose path below notebooks/ matches GLOB, e.g. 'deep_sad/*'
   --jobs N         worker processes inside each notebook (injected as n_jobs)
   --data-dir DIR   dataset folder (injected as data_dir, exported as SEMIAD_DATA_DIR)
@@ -47,7 +48,8 @@ die() { printf '[semiad] error: %s\n' "$*" >&2; exit 1; }
 bad_usage() { printf '[semiad] %s\n\n' "$*" >&2; usage >&2; exit 2; }
 
 # ----------------------------------------------------------------------------- arguments
-PROFILE="quick"
+PROFILE=""
+DEMO=0
 ONLY=""
 JOBS=""
 DATA_DIR=""
@@ -67,6 +69,7 @@ while [[ $# -gt 0 ]]; do
         --data-dir) need_value "$@"; DATA_DIR="$2"; shift 2 ;;
         --data-dir=*) DATA_DIR="${1#*=}"; shift ;;
         --tests) RUN_TESTS=1; shift ;;
+        --demo) DEMO=1; shift ;;
         -h | --help) usage; exit 0 ;;
         --) shift; EXTRA=("$@"); break ;;
         *) bad_usage "unknown option: $1" ;;
@@ -74,7 +77,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 case "$PROFILE" in
-    smoke | quick | paper) ;;
+    "" | smoke | quick | paper) ;;
     *) bad_usage "--profile must be smoke, quick or paper (got '$PROFILE')" ;;
 esac
 if [[ -n "$JOBS" && ! "$JOBS" =~ ^[1-9][0-9]*$ ]]; then
@@ -90,7 +93,11 @@ for var in SEMIAD_DATA_DIR SEMIAD_RESULTS_DIR SEMIAD_CACHE_DIR; do
 done
 if [[ -n "$DATA_DIR" ]]; then
     [[ "$DATA_DIR" == /* ]] || DATA_DIR="$CALLER_PWD/$DATA_DIR"  # relative to the caller's cwd
-    [[ -d "$DATA_DIR" ]] || log "note: --data-dir $DATA_DIR does not exist (yet)"
+    if [[ ! -d "$DATA_DIR" ]]; then
+        printf '[semiad] error: --data-dir %s does not exist; fix the path, or run on demo data with --demo\n' \
+            "$DATA_DIR" >&2
+        exit 2
+    fi
 fi
 
 # ----------------------------------------------------------------------------- interpreter
@@ -269,9 +276,11 @@ if [[ "$RUN_TESTS" == 1 ]]; then
     exec "$PY" -m pytest -q ${EXTRA[@]+"${EXTRA[@]}"}
 fi
 
-ARGS=(--root "$ROOT" --profile "$PROFILE" --kernel "$KERNEL_NAME")
+ARGS=(--root "$ROOT" --kernel "$KERNEL_NAME")
+[[ -n "$PROFILE" ]] && ARGS+=(--profile "$PROFILE")
+[[ "$DEMO" == 1 ]] && ARGS+=(--demo)
 [[ -n "$ONLY" ]] && ARGS+=(--only "$ONLY")
 [[ -n "$JOBS" ]] && ARGS+=(--jobs "$JOBS")
 [[ -n "$DATA_DIR" ]] && ARGS+=(--data-dir "$DATA_DIR")
-log "running the notebooks (profile $PROFILE)"
+log "running the notebooks (profile ${PROFILE:-default})"
 exec "$PY" -m semiad.batch "${ARGS[@]}" ${EXTRA[@]+"${EXTRA[@]}"}

@@ -210,6 +210,7 @@ def test_main_reports_failures_and_keeps_going(
     monkeypatch.delenv("SEMIAD_DATA_DIR", raising=False)  # restored after the test
     root = make_project(tmp_path)
     data = tmp_path / "data"
+    data.mkdir()
     rc = batch.main(
         ["--root", str(root), "--profile", "smoke", "--jobs", "1", "--data-dir", str(data),
          "--kernel", kernel]
@@ -217,15 +218,17 @@ def test_main_reports_failures_and_keeps_going(
     assert rc == 1
     out = capsys.readouterr().out
 
-    # alpha/fail.ipynb runs first and fails; the two notebooks after it still ran.
-    figures = root / "figures"
+    # alpha/fail.ipynb runs first and fails; the two notebooks after it still ran. A smoke run never
+    # writes the committed figures/ tree: its outputs go to outputs/smoke/.
+    assert not (root / "figures").exists()
+    figures = root / "outputs" / "smoke"
     for paper, name in [("alpha", "ok"), ("beta", "table2_odds")]:
         params = read_params(figures / paper / name)
         assert params["profile"] == "smoke"
         assert params["n_jobs"] == 1
         assert params["data_dir"] == str(data.resolve())
         assert params["env_data_dir"] == str(data.resolve())
-        assert params["output_dir"] is None
+        assert params["output_dir"] == str((figures / paper / name).resolve())
         assert (figures / paper / name / "executed_smoke.ipynb").is_file()
     assert not (figures / "alpha" / "fail" / "params.json").exists()
     assert (figures / "alpha" / "fail" / "executed_smoke.ipynb").is_file()  # kept for debugging
@@ -242,8 +245,9 @@ def test_main_reports_failures_and_keeps_going(
 
 
 def test_main_only_glob_runs_only_matches(
-    tmp_path: Path, kernel: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, kernel: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SEMIAD_DATA_DIR", str(tmp_path))  # configured real data: quick -> figures/
     root = make_project(tmp_path)
     rc = batch.main(["--root", str(root), "--profile", "quick", "--only", "*table2*"])
     assert rc == 0
@@ -281,3 +285,28 @@ def test_environment_yml_mirrors_requirements() -> None:
         for m in re.finditer(r"^\s+-\s+([A-Za-z0-9._\[\]-]+==\S+)\s*$", env_file.read_text(), re.M)
     }
     assert env_pins == pins
+
+
+def test_main_with_a_missing_data_dir_exits_2_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_project(tmp_path)
+    assert batch.main(["--root", str(root), "--data-dir", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (root / "figures").exists() and not (root / "outputs").exists()
+
+
+def test_main_without_data_runs_demo_into_outputs_and_marks_it(
+    tmp_path: Path, kernel: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEMIAD_DATA_DIR", raising=False)
+    root = make_project(tmp_path)
+    assert batch.main(["--root", str(root), "--only", "alpha/ok*", "--kernel", kernel]) == 0
+    out = capsys.readouterr().out
+    assert "DEMO DATA" in out and "DEMO data" in out  # the banner, then the per-notebook line
+    assert not (root / "figures").exists()
+    folder = root / "outputs" / "smoke-demo" / "alpha" / "ok"  # demo sizes: smoke
+    assert read_params(folder)["profile"] == "smoke"
+    assert (folder / "results.csv").read_text().splitlines()[0] == "data_source,method,auc"
+    assert (folder / "results.csv").read_text().splitlines()[1].startswith("demo,")
+    assert "DEMO DATA" in (folder / "DEMO_DATA.txt").read_text()

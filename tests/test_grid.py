@@ -71,13 +71,13 @@ def test_resume_after_interrupted_grid(tmp_path):
 def test_failed_cell_is_recorded_with_traceback_and_retried(tmp_path):
     CALLS.clear()
     cfgs = [{"task": "test_square", "x": 1}, {"task": "test_square", "x": 2, "fail": True}]
-    recs = run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False)
+    recs = run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False, on_failure="record")
     assert recs[0]["status"] == "ok"
     assert recs[1]["status"] == "failed" and "boom" in recs[1]["error"]
     assert "Traceback" in recs[1]["traceback"] and "metrics" not in recs[1]
     failed_file = tmp_path / "failed" / "test_square" / f"{config_hash(cfgs[1])}.json"
     assert json.loads(failed_file.read_text())["status"] == "failed"
-    run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False)
+    run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False, on_failure="record")
     assert CALLS == [1, 2, 2]  # the failure is retried, the success is not
 
 

@@ -58,4 +58,41 @@ def test_notebook_smoke_run_writes_sane_artifacts(path, tmp_path, kernel):
         assert results["value"].notna().all() and len(results)
     if "status" in results:
         assert (results["status"] == "ok").all()
+    if os.environ.get("SEMIAD_DATA_DIR") and "data_source" in results:  # configured: real data only
+        assert (results["data_source"] == "real").all(), f"{path.name} used demo data"
     assert len(pd.read_csv(out / "comparison.csv")) > 0
+
+
+@pytest.mark.notebook
+def test_a_no_data_run_leaves_the_committed_figures_untouched(tmp_path, kernel):
+    """No data location, offline, empty caches: ``run_all`` runs on demo data, says so, writes only below
+    outputs/ (marked), and ``git status -- figures`` stays clean."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SEMIAD_DATA_DIR", "CI")}
+    env.update(SEMIAD_OFFLINE="1", SEMIAD_CACHE_DIR=str(tmp_path / "cache"),
+               SEMIAD_RESULTS_DIR=str(tmp_path / "results"))
+    before = subprocess.run(["git", "status", "--porcelain", "--", "figures"], cwd=REPO, capture_output=True,
+                            text=True).stdout
+    proc = subprocess.run([sys.executable, "-m", "semiad.batch", "--only", "deep_sad/table2_odds.ipynb",
+                           "--jobs", "1", "--kernel", kernel], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "DEMO DATA" in proc.stdout
+    after = subprocess.run(["git", "status", "--porcelain", "--", "figures"], cwd=REPO, capture_output=True,
+                           text=True).stdout
+    assert after == before
+    out = REPO / "outputs" / "smoke-demo" / "deep_sad" / "table2_odds"
+    results = pd.read_csv(out / "results.csv")
+    assert (results["data_source"] == "demo").all()
+    assert (pd.read_csv(out / "comparison.csv")["data_source"] == "demo").all()
+    assert (out / "DEMO_DATA.txt").is_file() and (out / "table2_paper_vs_ours.png").is_file()
+
+
+@pytest.mark.notebook
+def test_a_bad_device_fails_the_notebook(tmp_path, kernel):
+    run = execute_notebook(REPO / "notebooks" / "deep_sad" / "table2_odds.ipynb", "smoke",
+                           output_dir=tmp_path / "out", n_jobs=1, kernel_name=kernel,
+                           extra_parameters={"device": "tpu"})
+    assert not run.ok and "device" in run.error

@@ -20,9 +20,16 @@ the path relative to ``notebooks/``), ``--jobs N`` (injected as ``n_jobs``), ``-
 kernel, default ``semiad``), ``--root DIR`` (project root holding ``notebooks/`` and
 ``figures/``), ``--log-output`` (stream cell output), ``--list``.
 
-Each notebook writes into ``figures/<paper>/<notebook>/`` (or the injected ``output_dir``); the
-executed copy of the notebook lands there too as ``executed_<profile>.ipynb``. The exit status
-is 0 when every notebook succeeded, 1 when any failed and 2 when no notebook matched.
+Data and outputs (:mod:`semiad.provenance`): with a data location (``--data-dir`` or
+``$SEMIAD_DATA_DIR``) every notebook runs on the real files (``on_missing_data="error"``: a missing file
+fails the notebook, naming it); with ``--demo``, or with no data location at all, it runs on demo data
+(announced before any work; with no data location the sizes drop to the ``smoke`` profile unless
+``--profile`` is given). Only a quick-profile run on real data writes the committed
+``figures/<paper>/<notebook>/``; every other run writes ``outputs/<profile>[-demo]/<paper>/<notebook>/``
+and demo outputs are marked (watermarked figures, a ``data_source`` column in every CSV,
+``DEMO_DATA.txt``). The executed copy of the notebook lands there too as ``executed_<profile>.ipynb``.
+The exit status is 0 when every notebook succeeded, 1 when any failed and 2 when no notebook matched
+or the arguments are bad (e.g. a ``--data-dir`` that does not exist).
 """
 
 from __future__ import annotations
@@ -81,19 +88,24 @@ def discover_notebooks(root: Path, only: str | None = None) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(nb_dir).as_posix())
 
 
-def default_output_dir(notebook: Path) -> Path:
-    """``figures/<paper>/<notebook stem>/`` of the project that holds ``notebook``.
+def default_output_dir(notebook: Path, profile: str | None = None, demo: bool = False) -> Path:
+    """``figures/<paper>/<notebook stem>/`` of the project that holds ``notebook`` for a quick run on real
+    data, else ``outputs/<profile>[-demo]/<paper>/<notebook stem>/`` (:mod:`semiad.provenance`).
 
     The project root is the parent of the ``notebooks/`` folder when the notebook sits at
     ``<root>/notebooks/<paper>/<nb>.ipynb``, else the installed package's project root.
     """
+    from semiad.provenance import output_subdir
+
     notebook = Path(notebook).resolve()
     paper_dir = notebook.parent
     if len(notebook.parents) >= 3 and paper_dir.parent.name == "notebooks":
         root = paper_dir.parent.parent
     else:
         root = PROJECT_DIR
-    return root / "figures" / paper_dir.name / notebook.stem
+    sub = output_subdir(profile, demo)
+    base = root / "figures" if sub is None else root / "outputs" / sub
+    return base / paper_dir.name / notebook.stem
 
 
 def _check_profile(profile: str) -> None:
@@ -137,13 +149,15 @@ def execute_notebook(
     kernel_name: str = DEFAULT_KERNEL,
     executed_path: str | os.PathLike[str] | None = None,
     log_output: bool = False,
+    demo: bool = False,
 ) -> NotebookRun:
     """Execute one notebook with papermill; never raises for a failing notebook.
 
     Injected parameters: ``profile`` always; ``n_jobs``, ``data_dir`` and ``output_dir`` only when
     given (paths are made absolute, since the kernel runs in the notebook's folder), then
     ``extra_parameters``. The executed notebook is written to ``executed_path`` or by default
-    ``<output_dir or figures/<paper>/<nb>>/executed_<profile>.ipynb``.
+    ``<output_dir or default_output_dir(...)>/executed_<profile>.ipynb``. ``demo=True``: the notebook's
+    ``on_missing_data`` is set to ``"demo"`` and every CSV it writes is marked afterwards.
 
     Raises:
         ValueError: ``profile`` is not one of ``smoke``, ``quick``, ``paper`` (checked before
@@ -159,12 +173,16 @@ def execute_notebook(
         parameters["data_dir"] = str(Path(data_dir).expanduser().resolve())
     if output_dir is not None:
         parameters["output_dir"] = str(Path(output_dir).expanduser().resolve())
+    if demo:
+        parameters["on_missing_data"] = "demo"
     if extra_parameters:
         parameters.update(extra_parameters)
 
     out_dir = (
-        Path(parameters["output_dir"]) if output_dir is not None else default_output_dir(notebook)
+        Path(parameters["output_dir"]) if output_dir is not None
+        else default_output_dir(notebook, profile, demo)
     )
+    parameters["output_dir"] = str(out_dir)
     if executed_path is None:
         executed = out_dir / f"executed_{profile}.ipynb"
     else:
@@ -189,6 +207,10 @@ def execute_notebook(
     except Exception as exc:  # PapermillExecutionError, missing kernel, bad path, ...
         error = _short_error(exc)
     minutes = (time.perf_counter() - start) / 60.0
+    if demo and out_dir.is_dir():
+        from semiad.provenance import stamp_demo_outputs
+
+        stamp_demo_outputs(out_dir)
 
     after = _snapshot(out_dir)
     written = [p for p, sig in after.items() if before.get(p) != sig and p != executed]
@@ -200,6 +222,17 @@ def execute_notebook(
         executed_path=executed if executed.exists() else None,
         error=error,
     )
+
+
+def _accepted(notebook: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``parameters`` that ``notebook``'s parameters cell defines (papermill warns on the others)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    return {k: v for k, v in parameters.items() if f"{k} =" in cell.source}
 
 
 def _display_name(notebook: Path, base: Path | None) -> str:
@@ -249,7 +282,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "papermill, one after another, and print a summary table.",
     )
     parser.add_argument(
-        "--profile", choices=PROFILES, default="quick", help="experiment size (default: quick)"
+        "--profile", choices=PROFILES, default=None,
+        help="experiment size (default: quick; smoke when running on demo data without a data location)",
+    )
+    parser.add_argument(
+        "--demo", action="store_true",
+        help="run on embedded demo data (outputs go to outputs/<profile>-demo/, marked DEMO DATA)",
     )
     parser.add_argument(
         "--only", metavar="GLOB", help="fnmatch glob below notebooks/, e.g. 'deep_sad/*'"
@@ -298,20 +336,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.data_dir is not None:
         data_dir = str(Path(args.data_dir).expanduser().resolve())
         os.environ["SEMIAD_DATA_DIR"] = data_dir  # inherited by the kernels started below
+    configured = os.environ.get("SEMIAD_DATA_DIR")
+    if configured and not Path(configured).is_dir():
+        source = "--data-dir" if args.data_dir is not None else "SEMIAD_DATA_DIR"
+        print(f"[semiad.batch] error: the data folder {configured} ({source}) does not exist; fix the path, "
+              "or run on demo data with --demo", file=sys.stderr)
+        return 2
+    demo = bool(args.demo or not configured)
+    profile = args.profile or ("smoke" if demo and not args.demo else "quick")
+    extra: dict[str, Any] = {} if demo else {"on_missing_data": "error"}
+    if demo:
+        from semiad.provenance import announce
+
+        why = ("--demo was given" if args.demo else
+               "no data location is configured (--data-dir / SEMIAD_DATA_DIR), so every notebook runs "
+               f"at the {profile!r} profile's sizes on demo data for datasets that cannot be found or "
+               "downloaded")
+        announce(why)
     if args.log_output:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     runs: list[NotebookRun] = []
     for i, nb in enumerate(notebooks, start=1):
         name = nb.relative_to(nb_dir).as_posix()
-        print(f"[semiad.batch] ({i}/{len(notebooks)}) {name} [profile={args.profile}] ...")
+        mode = "DEMO data" if demo else "real data"
+        print(f"[semiad.batch] ({i}/{len(notebooks)}) {name} [profile={profile}, {mode}] ...")
         run = execute_notebook(
             nb,
-            args.profile,
+            profile,
             data_dir=data_dir,
             n_jobs=args.jobs,
             kernel_name=args.kernel,
             log_output=args.log_output,
+            demo=demo,
+            extra_parameters=_accepted(nb, extra),
         )
         detail = f"{run.artifacts} artifacts" if run.ok else run.error
         print(f"[semiad.batch]   {run.status} in {run.minutes:.2f} min: {detail}")

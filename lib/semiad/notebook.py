@@ -18,6 +18,9 @@ def show(obj) -> None:
 
 def demo_banner(sources: Mapping[str, str]) -> str | None:
     """A loud markdown banner when any dataset fell back to embedded demo data, else ``None``."""
+    from semiad.provenance import note_sources
+
+    note_sources(sources)
     demo = sorted(name for name, src in sources.items() if src == "demo")
     if not demo:
         return None

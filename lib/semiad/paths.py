@@ -25,8 +25,25 @@ def download_cache_dir() -> Path:
     return Path(os.environ.get("SEMIAD_CACHE_DIR", default)).expanduser()
 
 
-def figure_dir(paper: str, notebook: str, output_dir: str | os.PathLike | None = None) -> Path:
-    """Output folder ``figures/<paper>/<notebook>/`` (or ``output_dir`` when a caller overrides it)."""
-    path = Path(output_dir) if output_dir else FIGURES_DIR / paper / notebook
+#: Outputs that are not the committed science (other profiles, demo data); git-ignored.
+OUTPUTS_DIR = PROJECT_DIR / "outputs"
+
+
+def figure_dir(paper: str, notebook: str, output_dir: str | os.PathLike | None = None,
+               profile: str | None = None, demo: bool | None = None) -> Path:
+    """A notebook's output folder: ``output_dir`` when given; else ``figures/<paper>/<notebook>/`` for a
+    quick-profile run on real data (the committed results) and ``outputs/<profile>[-demo]/<paper>/
+    <notebook>/`` for any other profile or demo data (:mod:`semiad.provenance`). ``demo=None``: this
+    process's demo state."""
+    from semiad import provenance
+
+    demo = provenance.demo_active() if demo is None else demo
+    sub = provenance.output_subdir(profile, demo)
+    if output_dir:
+        path = Path(output_dir)
+    elif sub is None:
+        path = FIGURES_DIR / paper / notebook
+    else:
+        path = OUTPUTS_DIR / sub / paper / notebook
     path.mkdir(parents=True, exist_ok=True)
     return path

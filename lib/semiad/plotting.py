@@ -50,7 +50,13 @@ def set_style(font_scale: float = 1.0) -> None:
 
 
 def save_figure(fig: Figure, out_dir: str | os.PathLike, name: str) -> list[Path]:
-    """Save ``fig`` as ``out_dir/name.png`` (150 dpi) and ``out_dir/name.pdf``; return the paths."""
+    """Save ``fig`` as ``out_dir/name.png`` (150 dpi) and ``out_dir/name.pdf``; return the paths.
+
+    In demo mode (:func:`semiad.provenance.demo_active`) the figure gets a "DEMO DATA" watermark first."""
+    from semiad import provenance
+
+    if provenance.demo_active():
+        provenance.watermark(fig)
     if not name or Path(name).name != name or Path(name).suffix in (".png", ".pdf"):
         raise ValueError(f"name must be a bare file stem like 'fig1_toy', got {name!r}")
     out = Path(out_dir)

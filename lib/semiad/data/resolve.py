@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 import urllib.request
 import warnings
@@ -106,10 +105,16 @@ def _download(url: str, target: Path, expected: str | None, timeout: float = 60.
         raise ChecksumError(f"{target.name}: the registry pins no sha256 and the loader gives no "
                             "structural check, so a download cannot be verified; refusing it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".part",
+                                     delete=False) as tmp:
         tmp_path = Path(tmp.name)
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (https URL from registry)
-            shutil.copyfileobj(response, tmp)
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (registry URL)
+                _copy_with_progress(response, tmp, target.name)
+        except BaseException:  # offline, HTTP error, Ctrl-C: leave no partial file behind
+            tmp.close()
+            tmp_path.unlink(missing_ok=True)
+            raise
     try:
         if expected is not None:
             verify(tmp_path, expected)
@@ -119,10 +124,22 @@ def _download(url: str, target: Path, expected: str | None, timeout: float = 60.
             except Exception as exc:  # any parse error means "not the expected file"
                 raise ChecksumError(f"{url}: the downloaded file fails the structural check "
                                     f"({exc}); it was not kept") from exc
-    except ChecksumError:
+    except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
     os.replace(tmp_path, target)
+
+
+def _copy_with_progress(response, out, name: str, chunk: int = 1 << 20) -> None:
+    """Copy a download to ``out`` with a tqdm progress bar (total from Content-Length when sent)."""
+    from tqdm.std import tqdm
+
+    total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+    with tqdm(total=int(total) if total else None, unit="B", unit_scale=True, desc=f"download {name}",
+              mininterval=2.0) as bar:
+        while block := response.read(chunk):
+            out.write(block)
+            bar.update(len(block))
 
 
 def resolve_files(spec: DatasetSpec, data_dir: str | os.PathLike | None = None,
@@ -136,6 +153,8 @@ def resolve_files(spec: DatasetSpec, data_dir: str | os.PathLike | None = None,
     if download is None:
         download = os.environ.get("SEMIAD_OFFLINE", "0") != "1"
     found: dict[str, Path] = {}
+    missing: list[str] = []
+    fixes: list[str] = []
     for rel, digest in spec.files.items():
         for base in candidate_dirs(data_dir):
             if (base / rel).is_file():
@@ -160,12 +179,16 @@ def resolve_files(spec: DatasetSpec, data_dir: str | os.PathLike | None = None,
                     continue
                 except OSError as exc:  # URLError is an OSError: offline, DNS, HTTP errors
                     error = f"download failed ({exc})"
-            searched = ", ".join(str(d) for d in candidate_dirs(data_dir))
-            raise DataNotFoundError(
-                f"dataset {spec.name!r}: file {rel!r} not found in [{searched}]; {error}.\n"
-                f"Fix: point SEMIAD_DATA_DIR (or the notebook's data_dir) at a folder holding {rel}, "
-                f"or fetch it:  mkdir -p {target.parent} && curl -L -o {target} {url or spec.homepage}"
-                f"  ({f'sha256 {digest}' if digest else 'no pinned sha256'})")
+            missing.append(f"  - {rel}: {error}")
+            fixes.append(f"  mkdir -p {target.parent} && curl -L -o {target} {url or spec.homepage}"
+                         f"  ({f'sha256 {digest}' if digest else 'no pinned sha256'})")
+    if missing:
+        searched = ", ".join(str(d) for d in candidate_dirs(data_dir))
+        raise DataNotFoundError(
+            f"dataset {spec.name!r}: {len(missing)} of {len(spec.files)} file(s) not found in "
+            f"[{searched}]:\n" + "\n".join(missing) + "\n"
+            "Fix: point SEMIAD_DATA_DIR (or the notebook's data_dir) at a folder holding them, or fetch "
+            "them:\n" + "\n".join(fixes))
     return found
 
 

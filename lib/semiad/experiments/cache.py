@@ -5,14 +5,20 @@ to called functions; bumping ``semiad.__version__`` invalidates everything on pu
 written atomically (temp file + ``os.replace``), so an interrupted batch never leaves a half cell.
 Only successful cells are cached; failures are logged under ``failed/`` for inspection and are
 retried on the next run.
+
+Nothing on disk is trusted: :meth:`ResultCache.get` uses a cell file only if it parses, has the record
+schema, stores exactly the requested config (under the same hash) and its content checksum matches;
+otherwise it warns with the file's path and the reason, and the cell is recomputed (and overwritten).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,39 @@ def _json_default(obj: Any):
 def config_hash(config: dict, version: str = __version__) -> str:
     """16 hex chars of sha256 over the canonical JSON of ``config`` plus the package version."""
     return hashlib.sha256(f"{version}|{canonical_json(config)}".encode()).hexdigest()[:16]
+
+
+class CacheWarning(UserWarning):
+    """A cached cell file was unusable (unreadable, malformed, edited) and will be recomputed."""
+
+
+def record_checksum(record: dict) -> str:
+    """sha256 of a record's canonical JSON without its own ``checksum`` field (detects edited files)."""
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def record_problem(record: object, config: dict) -> str | None:
+    """Why a parsed cell file cannot stand for ``config`` (``None`` when it can)."""
+    if not isinstance(record, dict):
+        return f"expected a JSON object, found {type(record).__name__}"
+    missing = [k for k in ("config", "hash", "status", "metrics", "checksum") if k not in record]
+    if missing:
+        return f"missing field(s) {missing}"
+    if record["status"] != "ok":
+        return f"status is {record['status']!r}, not 'ok'"
+    if canonical_json(record["config"]) != canonical_json(config):
+        return "its stored config differs from the requested one"
+    if record["hash"] != config_hash(config):
+        return f"its hash {record['hash']!r} is not the requested config's {config_hash(config)!r}"
+    metrics = record["metrics"]
+    if not isinstance(metrics, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isinf(v)
+            for v in metrics.values()):
+        return "metrics must be a JSON object of finite numbers (or NaN)"
+    if record["checksum"] != record_checksum(record):
+        return "its content does not match its checksum (the file was edited)"
+    return None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -64,17 +103,25 @@ class ResultCache:
         return self.root / "artifacts" / config["task"] / f"{config_hash(config)}{suffix}"
 
     def get(self, config: dict) -> dict | None:
+        """The validated record of ``config``, or ``None`` (missing, or unusable: warns, names the file)."""
         path = self.cell_path(config)
         if not path.is_file():
             return None
         try:
             record = json.loads(path.read_text())
-        except json.JSONDecodeError:  # cannot happen with atomic writes, but never trust disk
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problem = f"not readable as JSON ({type(exc).__name__}: {exc})"
+        else:
+            problem = record_problem(record, config)
+        if problem is not None:
+            warnings.warn(f"ignoring cached cell {path}: {problem}; recomputing it", CacheWarning,
+                          stacklevel=2)
             return None
-        return record if record.get("status") == "ok" else None
+        return record
 
     def put(self, record: dict) -> Path:
         config = record["config"]
+        record = {**record, "checksum": record_checksum(record)}
         if record.get("status") == "ok":
             path = self.cell_path(config)
         else:

@@ -7,8 +7,13 @@ the science (data dir, device) and are therefore not part of the cache key.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import multiprocessing
+import os
 import platform
+import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -48,11 +53,34 @@ def _ensure_tasks_loaded() -> None:
         importlib.import_module(module)
 
 
+_PR_SET_PDEATHSIG = 1
+_DIES_WITH_PARENT: set[int] = set()
+
+
+def die_with_parent() -> None:
+    """In a loky worker on Linux: have the OS kill this process when its parent (the notebook kernel or
+    script that runs the grid) dies, so that killing ``run_all`` (even with SIGKILL) leaves no worker
+    computing and writing cells. A no-op elsewhere, and in the main process (a script or kernel)."""
+    pid = os.getpid()
+    if pid in _DIES_WITH_PARENT or sys.platform != "linux" \
+            or not multiprocessing.current_process().name.startswith("LokyProcess"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: nothing to do
+        return
+    _DIES_WITH_PARENT.add(pid)
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def run_cell(config: dict, runtime: dict | None = None, cache_root: str | None = None) -> dict:
     """Execute one cell (in whatever process joblib put us) and persist its record atomically.
 
     Never raises for a failing experiment: the record gets ``status="failed"`` and the traceback.
     """
+    die_with_parent()
     runtime = dict(runtime or {})
     runtime.setdefault("cache_root", cache_root)
     torch.set_num_threads(int(runtime.get("torch_threads", 1)))  # one thread per worker
@@ -80,6 +108,18 @@ def cell_record(config: dict, outcome: dict, runtime_s: float) -> dict:
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
+class CellsFailedError(RuntimeError):
+    """Raised by :func:`run_grid` after every cell ran when some failed (their records are kept)."""
+
+    def __init__(self, failed: Sequence[dict], failed_dir):
+        self.failed = list(failed)
+        lines = [f"  {r['config'].get('task')} {r['hash']}: {r.get('error', '?')}" for r in self.failed[:10]]
+        more = f"\n  ... and {len(self.failed) - 10} more" if len(self.failed) > 10 else ""
+        super().__init__(f"{len(self.failed)} cell(s) failed (tracebacks in {failed_dir}); the cells that "
+                         "finished are cached, a rerun retries only the failed ones:\n"
+                         + "\n".join(lines) + more)
+
+
 def validate_configs(configs: Sequence[dict]) -> None:
     """Fail before any computation on cells naming unknown tasks."""
     _ensure_tasks_loaded()
@@ -91,7 +131,7 @@ def validate_configs(configs: Sequence[dict]) -> None:
 def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
              runtime: dict | None = None, cache_root: str | None = None,
              progress: bool = True, desc: str = "cells",
-             priority: Callable[[dict], Any] | None = None) -> list[dict]:
+             priority: Callable[[dict], Any] | None = None, on_failure: str = "raise") -> list[dict]:
     """Return one record per config (same order), computing only cells not already cached.
 
     ``priority``: optional sort key; cells to compute are submitted in increasing key order (e.g.
@@ -101,10 +141,17 @@ def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
     ``backend``: any joblib backend — ``"loky"`` (default, local processes), ``"dask"`` (needs a
     ``distributed.Client`` to be created first, e.g. on a ``LocalCluster`` or a real cluster whose
     workers share ``SEMIAD_RESULTS_DIR``), ``"ray"`` (after ``ray.util.joblib.register_ray()``).
-    Failed cells come back with ``status="failed"``; they are not cached and will be retried.
+    Failed cells are not cached and will be retried. ``on_failure="raise"`` (default): after every cell
+    ran, raise :class:`CellsFailedError` naming the failed cells, so a notebook (and ``run_all``) fails;
+    ``"record"``: return them with ``status="failed"`` and the error.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if on_failure not in ("raise", "record"):
+        raise ValueError(f"on_failure must be 'raise' or 'record', got {on_failure!r}")
+    if runtime and runtime.get("device") is not None:  # a bad device fails here, not in every cell
+        from semiad.device import resolve_device
+        resolve_device(runtime["device"])
     if n_jobs == 0:
         raise ValueError("n_jobs must be non-zero (use -1 for all cores)")
     validate_configs(configs)
@@ -139,6 +186,9 @@ def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
         if rec.get("status") == "ok":
             cache.put(rec)  # remote workers may not share our disk: persist here too (idempotent)
         records[i] = rec
+    failed = [r for r in records if r is not None and r.get("status") != "ok"]
+    if failed and on_failure == "raise":
+        raise CellsFailedError(failed, cache.root / "failed")
     return records  # type: ignore[return-value]
 
 

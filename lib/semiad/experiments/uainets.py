@@ -166,7 +166,7 @@ def _uainet(config: dict, pool: dict, runtime: dict, hidden=None):
     import torch
 
     from semiad.experiments.cache import ResultCache, atomic_write_bytes
-    from semiad.models.uainets import UaiNet
+    from semiad.models.uainets import CHECKPOINT_FORMAT, UaiNet
 
     p = config["params"]
     base = BASE_OF[config["method"]]
@@ -176,17 +176,17 @@ def _uainet(config: dict, pool: dict, runtime: dict, hidden=None):
                  train_base_in_rounds=p["train_base_in_rounds"])
     key = {"task": "uainets_pretrain", "dataset": config["dataset"], "pool_cap": config["pool_cap"],
            "base": base, "seed": config["seed"], "hidden": list(hidden or p["hidden"]),
-           "pretrain_steps": p["pretrain_steps"], "noise_std": p["noise_std"]}
+           "pretrain_steps": p["pretrain_steps"], "noise_std": p["noise_std"],
+           "checkpoint_format": CHECKPOINT_FORMAT}
     path = ResultCache(runtime.get("cache_root")).artifact_path(key)
-    if path.is_file():
-        state = torch.load(path, weights_only=True)
-        net.fit(pool["X"], pool["classes"], pretrained=state)
+    if path.is_file():  # the full checkpoint: the cell continues exactly as after an in-process pre-training
+        net.fit(pool["X"], pool["classes"], pretrained=torch.load(path, weights_only=True))
     else:
         net.fit(pool["X"], pool["classes"])
         import io
 
         buf = io.BytesIO()
-        torch.save(net.base_state(), buf)
+        torch.save(net.checkpoint(), buf)
         atomic_write_bytes(path, buf.getvalue())
     return net
 

@@ -12,19 +12,30 @@ import numpy as np
 KNOWN_NORMAL, UNLABELED, KNOWN_ANOMALY = 1, 0, -1
 
 
-def check_inputs(X, y_semi=None) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a feature matrix and semi-labels; return float32 ``X`` and int ``y_semi``."""
+def check_inputs(X, y_semi=None, min_rows: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a feature matrix and semi-labels; return float32 ``X`` and int ``y_semi``.
+
+    ``y_semi`` must hold integers in {-1, 0, +1} (floats are accepted only when integral: a 0.5 is an
+    error, never silently truncated). ``min_rows``: 2 for fitting, 1 for scoring.
+    """
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
-    if X.shape[0] < 2:
-        raise ValueError("X needs at least two rows")
+    if X.shape[0] < min_rows:
+        raise ValueError(f"X needs at least {min_rows} row(s), got {X.shape[0]}")
     X = X.astype(np.float32, copy=False)
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or inf")
     if y_semi is None:
         y_semi = np.zeros(len(X), dtype=np.int64)
-    y_semi = np.asarray(y_semi).astype(np.int64)
+    y_raw = np.asarray(y_semi)
+    if y_raw.dtype.kind not in "biuf":
+        raise ValueError(f"y_semi must be integers in {{-1, 0, +1}}, got dtype {y_raw.dtype}")
+    if y_raw.dtype.kind == "f" and not np.all(np.isfinite(y_raw) & (y_raw == np.round(y_raw))):
+        bad_values = np.unique(y_raw[~(np.isfinite(y_raw) & (y_raw == np.round(y_raw)))])[:5]
+        raise ValueError("y_semi must be integers in {-1, 0, +1} (+1 known normal, 0 unlabeled, -1 known "
+                         f"anomaly); got non-integer values {bad_values.tolist()}")
+    y_semi = y_raw.astype(np.int64)
     if y_semi.shape != (len(X),):
         raise ValueError(f"y_semi must have shape ({len(X)},), got {y_semi.shape}")
     bad = set(np.unique(y_semi)) - {KNOWN_NORMAL, UNLABELED, KNOWN_ANOMALY}
@@ -73,6 +84,7 @@ class BaseDetector:
             # anomaly is not part of the "mostly normal" sample they model (paper Sec. 4.2).
             keep = y_semi != KNOWN_ANOMALY
             X, y_semi = X[keep], y_semi[keep]
+        self.n_features_in_ = X.shape[1]
         self._fit(X, y_semi)
         self.is_fitted_ = True
         return self
@@ -80,7 +92,10 @@ class BaseDetector:
     def decision_function(self, X) -> np.ndarray:
         if not getattr(self, "is_fitted_", False):
             raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X, y_semi) first")
-        X, _ = check_inputs(X)
+        X, _ = check_inputs(X, min_rows=1)
+        expected = getattr(self, "n_features_in_", X.shape[1])
+        if X.shape[1] != expected:
+            raise ValueError(f"{type(self).__name__} was fitted on {expected} features, X has {X.shape[1]}")
         scores = np.asarray(self._score(X), dtype=np.float64).ravel()
         if not np.isfinite(scores).all():
             raise FloatingPointError(f"{type(self).__name__} produced non-finite anomaly scores")

@@ -78,11 +78,18 @@ class DAEBase(nn.Module):
         self.encoder = _mlp([n_features, *hidden], last_activation=False)
         self.decoder = _mlp([*reversed(hidden), n_features], last_activation=False)
         self.noise_std = noise_std
+        #: dedicated generator of the input noise (set by UaiNet): a checkpoint can restore it, the
+        #: process-global torch RNG cannot be restored per model
+        self.noise_gen: torch.Generator | None = None
 
     def latent_and_score(self, x: torch.Tensor, target: torch.Tensor | None = None,
                          noisy: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """``(l(x), s(x))``: code and squared reconstruction error (Eq. 5)."""
-        inp = x + self.noise_std * torch.randn_like(x) if noisy and self.noise_std > 0 else x
+        inp = x
+        if noisy and self.noise_std > 0:
+            noise = torch.randn(x.shape, generator=self.noise_gen, dtype=x.dtype).to(x.device) \
+                if self.noise_gen is not None else torch.randn_like(x)
+            inp = x + self.noise_std * noise
         code = self.encoder(inp)
         return code, torch.sum((self.decoder(code) - x) ** 2, dim=1)
 
@@ -109,6 +116,12 @@ class ClassBase(nn.Module):
 
     def base_loss(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
         return self.latent_and_score(x, target)[1].mean()
+
+
+#: Offset of the input-noise stream's seed from the mini-batch stream's (two independent generators).
+NOISE_STREAM = 7919
+#: Version of :meth:`UaiNet.checkpoint`'s layout (part of the cache key of cached pre-trainings).
+CHECKPOINT_FORMAT = 2
 
 
 class UaiNet:
@@ -162,6 +175,8 @@ class UaiNet:
                          else ClassBase(X.shape[1], self.hidden, n_classes)).to(self.device_)
             self.uai_ = nn.Linear(self.hidden[-1] + 1, 1).to(self.device_)  # Eq. 3: W_act in R^{1, d+1}
         self.gen_ = torch_generator(self.random_state, "cpu")
+        if isinstance(self.net_, DAEBase):
+            self.net_.noise_gen = torch_generator(self.random_state + NOISE_STREAM, "cpu")
         self.opt_ = tf1_rmsprop([*self.net_.parameters(), *self.uai_.parameters()], self.lr)
         self.labeled_idx_ = np.empty(0, np.int64)
         self.labeled_y_ = np.empty(0, np.float32)
@@ -169,7 +184,7 @@ class UaiNet:
         self.pretrain_history_: list[float] = []
         self._version, self._last_s = 0, None  # weight version, (version, s on the pool)
         if pretrained is not None:
-            self.net_.load_state_dict(pretrained)
+            self._restore(pretrained)
         else:
             self._train(self.pretrain_steps, with_uai=False, log=self.pretrain_history_)
         self._refresh_scaling()
@@ -178,6 +193,35 @@ class UaiNet:
     def base_state(self) -> dict:
         """The pre-trained base network's weights (shared by the DAE/Class baseline and the UaiNet)."""
         return {k: v.detach().cpu().clone() for k, v in self.net_.state_dict().items()}
+
+    def checkpoint(self) -> dict:
+        """Everything pre-training leaves behind that later training depends on: the base weights, the
+        optimiser state (RMSProp accumulators of the pre-trained weights) and both random streams
+        (mini-batch draws, input noise). :meth:`fit` with ``pretrained=checkpoint()`` then continues
+        exactly as the process that pre-trained would (tensors only: loads with ``weights_only=True``)."""
+        opt = self.opt_.state_dict()
+        ckpt = {"format": CHECKPOINT_FORMAT, "net": self.base_state(),
+                "opt_state": {int(k): {n: v.detach().cpu().clone() for n, v in st.items()}
+                              for k, st in opt["state"].items()},
+                "batch_rng": self.gen_.get_state(),
+                "pretrain_history": torch.tensor(self.pretrain_history_, dtype=torch.float64)}
+        if isinstance(self.net_, DAEBase) and self.net_.noise_gen is not None:
+            ckpt["noise_rng"] = self.net_.noise_gen.get_state()
+        return ckpt
+
+    def _restore(self, pretrained: dict) -> None:
+        if pretrained.get("format") != CHECKPOINT_FORMAT:  # bare weights: the state is incomplete
+            raise ValueError("pretrained must be a UaiNet.checkpoint() (format "
+                             f"{CHECKPOINT_FORMAT}); bare weights lose the optimiser and RNG state")
+        self.net_.load_state_dict(pretrained["net"])
+        opt = self.opt_.state_dict()
+        opt["state"] = {int(k): {n: v.to(self.device_) for n, v in st.items()}
+                        for k, st in pretrained["opt_state"].items()}
+        self.opt_.load_state_dict(opt)
+        self.gen_.set_state(pretrained["batch_rng"])
+        if "noise_rng" in pretrained and isinstance(self.net_, DAEBase):
+            self.net_.noise_gen.set_state(pretrained["noise_rng"])
+        self.pretrain_history_ = pretrained["pretrain_history"].tolist()
 
     # ------------------------------------------------------------------ scores
     @torch.no_grad()
