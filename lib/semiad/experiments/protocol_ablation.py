@@ -93,7 +93,6 @@ def ablation_table(results: pd.DataFrame, method: str = "Deep SAD") -> pd.DataFr
     return out.reset_index(level="row", drop=True)
 
 
-@torch.no_grad()
 def initial_distances(dataset: str, protocol: TrainingProtocol | str, seed: int = 0,
                       profile: str = "quick", data_dir=None, cache_root=None, eta: float = 1.0) -> dict:
     """At the start of the Deep SAD phase: mean squared distance to c of the unlabeled rows and of the
@@ -107,12 +106,13 @@ def initial_distances(dataset: str, protocol: TrainingProtocol | str, seed: int 
     ae_cfg = next(c for c in configs if c["task"] == "odds_ae")
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "cache_root": cache_root,
                "on_missing": "error"}
-    ae = odds.cached_autoencoder(ae_cfg, runtime)
+    ae = odds.cached_autoencoder(ae_cfg, runtime)  # trains it first when not cached (needs autograd)
     split = odds.make_split(ae_cfg, runtime)
     X, y = torch.as_tensor(split.X_train), torch.as_tensor(split.y_semi)
     encoder = ae.encoder.eval()
-    c = init_center(encoder, X, y, include_labeled=protocol.center_includes_labeled)
-    dist = torch.sum((predict_batched(encoder, X) - c) ** 2, dim=1).numpy()
+    with torch.no_grad():
+        c = init_center(encoder, X, y, include_labeled=protocol.center_includes_labeled)
+        dist = torch.sum((predict_batched(encoder, X) - c) ** 2, dim=1).numpy()
     unl, lab = dist[split.y_semi == UNLABELED], dist[split.y_semi == KNOWN_ANOMALY]
     return {"dataset": dataset, "training_protocol": protocol.name, "init": protocol.init,
             "seed": seed,
