@@ -133,7 +133,7 @@ PRESETS: tuple[TrainingProtocol, ...] = (PAPER_TEXT, AUTHORS_CODE, AUTHORS_CODE_
 #: Default of every notebook, chosen by measurement (quick, Tables 2 + 6, 10 seeds x 6 ODDS sets): the
 #: authors' code without its min-max scaling puts Deep SAD within the paper's std on 4 of 6 sets and 21 of 42
 #: Table 2 cells within (full authors' code: 3 of 6 and 17; paper text: 1 of 6 and 19); Table 6: 24, 24 and
-#: 25 of 54. On images the two authors'-code presets are one protocol (min-max and the MLP slope do not apply).
+#: 25 of 54. On images both authors'-code presets are one protocol (min-max and the MLP slope do not apply).
 DEFAULT_NAME = "authors_code_standardized"
 
 
