@@ -9,6 +9,7 @@ Jupyter kernel ``semiad`` (``./run_all.sh`` registers it; by hand:
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -288,8 +289,9 @@ def test_environment_yml_mirrors_requirements() -> None:
 
 
 def test_main_with_a_missing_data_dir_exits_2_before_running(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SEMIAD_DATA_DIR", os.environ.get("SEMIAD_DATA_DIR", ""))  # restored afterwards
     root = make_project(tmp_path)
     assert batch.main(["--root", str(root), "--data-dir", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err

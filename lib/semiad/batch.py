@@ -335,13 +335,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir: str | None = None
     if args.data_dir is not None:
         data_dir = str(Path(args.data_dir).expanduser().resolve())
-        os.environ["SEMIAD_DATA_DIR"] = data_dir  # inherited by the kernels started below
-    configured = os.environ.get("SEMIAD_DATA_DIR")
+    configured = data_dir or os.environ.get("SEMIAD_DATA_DIR")
     if configured and not Path(configured).is_dir():
         source = "--data-dir" if args.data_dir is not None else "SEMIAD_DATA_DIR"
         print(f"[semiad.batch] error: the data folder {configured} ({source}) does not exist; fix the path, "
               "or run on demo data with --demo", file=sys.stderr)
         return 2
+    if data_dir is not None:
+        os.environ["SEMIAD_DATA_DIR"] = data_dir  # inherited by the kernels started below
     demo = bool(args.demo or not configured)
     profile = args.profile or ("smoke" if demo and not args.demo else "quick")
     extra: dict[str, Any] = {} if demo else {"on_missing_data": "error"}
