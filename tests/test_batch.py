@@ -312,3 +312,21 @@ def test_main_without_data_runs_demo_into_outputs_and_marks_it(
     assert (folder / "results.csv").read_text().splitlines()[0] == "data_source,method,auc"
     assert (folder / "results.csv").read_text().splitlines()[1].startswith("demo,")
     assert "DEMO DATA" in (folder / "DEMO_DATA.txt").read_text()
+
+
+def test_demo_run_skips_a_notebook_that_needs_real_data(
+    tmp_path: Path, kernel: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEMIAD_DATA_DIR", raising=False)
+    path = tmp_path / "notebooks" / "alpha" / "real_only.ipynb"
+    write_notebook(path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(2, new_code_cell("from semiad.data.resolve import DataNotFoundError\n"
+                                     "raise DataNotFoundError('needs the real file x.csv')"))
+    nbformat.write(nb, path)
+    assert batch.main(["--root", str(tmp_path), "--kernel", kernel]) == 0  # demo: skipped, not failed
+    out = capsys.readouterr().out
+    assert "skipped" in out and "SKIPPED alpha/real_only.ipynb" in out
+    data = tmp_path / "data"
+    data.mkdir()
+    assert batch.main(["--root", str(tmp_path), "--kernel", kernel, "--data-dir", str(data)]) == 1

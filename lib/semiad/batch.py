@@ -57,7 +57,7 @@ class NotebookRun:
     """Outcome of executing one notebook."""
 
     notebook: Path
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "failed", or "skipped" (demo run of a notebook that needs real data)
     minutes: float
     artifacts: int  # files written (created or modified) in the output dir, executed copy excluded
     executed_path: Path | None
@@ -191,6 +191,7 @@ def execute_notebook(
     before = _snapshot(out_dir)
     start = time.perf_counter()
     error: str | None = None
+    skipped = False  # a demo run of a notebook that has no demo stand-in for its data
     try:
         import papermill  # deferred: slow import, not needed for --list
 
@@ -206,6 +207,8 @@ def execute_notebook(
         )
     except Exception as exc:  # PapermillExecutionError, missing kernel, bad path, ...
         error = _short_error(exc)
+        if demo and getattr(exc, "ename", None) == "DataNotFoundError":
+            skipped = True
     minutes = (time.perf_counter() - start) / 60.0
     if demo and out_dir.is_dir():
         from semiad.provenance import stamp_demo_outputs
@@ -216,7 +219,7 @@ def execute_notebook(
     written = [p for p, sig in after.items() if before.get(p) != sig and p != executed]
     return NotebookRun(
         notebook=notebook,
-        status="ok" if error is None else "failed",
+        status="ok" if error is None else "skipped" if skipped else "failed",
         minutes=minutes,
         artifacts=len(written),
         executed_path=executed if executed.exists() else None,
@@ -265,10 +268,14 @@ def format_summary(runs: Sequence[NotebookRun], base: Path | None = None) -> str
 
     lines = [fmt(header), "  ".join("-" * w for w in widths)]
     lines += [fmt(row) for row in rows]
-    failed = [r for r in runs if not r.ok]
-    n_ok = len(runs) - len(failed)
+    failed = [r for r in runs if r.status == "failed"]
+    skipped = [r for r in runs if r.status == "skipped"]
+    n_ok = len(runs) - len(failed) - len(skipped)
     total = sum(r.minutes for r in runs)
-    lines.append(f"{n_ok} ok, {len(failed)} failed, {total:.2f} min in total")
+    lines.append(f"{n_ok} ok, {len(failed)} failed, {total:.2f} min in total"
+                 + (f", {len(skipped)} skipped (they need real data, demo run)" if skipped else ""))
+    for r in skipped:
+        lines.append(f"SKIPPED {_display_name(r.notebook, base)} (no demo stand-in): {r.error}")
     for r in failed:
         where = f" (see {r.executed_path})" if r.executed_path else ""
         lines.append(f"FAILED {_display_name(r.notebook, base)}: {r.error}{where}")
@@ -378,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     print(format_summary(runs, nb_dir))
-    return 0 if all(r.ok for r in runs) else 1
+    return 0 if all(r.status != "failed" for r in runs) else 1
 
 
 if __name__ == "__main__":

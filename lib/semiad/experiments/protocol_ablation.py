@@ -95,18 +95,20 @@ def ablation_table(results: pd.DataFrame, method: str = "Deep SAD") -> pd.DataFr
 
 
 def initial_distances(dataset: str, protocol: TrainingProtocol | str, seed: int = 0,
-                      profile: str = "quick", data_dir=None, cache_root=None, eta: float = 1.0) -> dict:
+                      profile: str = "quick", data_dir=None, cache_root=None, eta: float = 1.0,
+                      on_missing: str = "error") -> dict:
     """At the start of the Deep SAD phase: mean squared distance to c of the unlabeled rows and of the
     labeled anomalies, the labeled term eta / d these give in Eq. (7), and the RMS of phi's last weight.
 
     Uses the cached autoencoder of the ODDS grid (computed if missing) for ``protocol``.
     """
     protocol = protocol_named(protocol)
-    configs = odds.build_configs(profile, (dataset,), (seed,), ABLATION_METHODS,
+    sources = odds.dataset_sources((dataset,), data_dir, on_missing)
+    configs = odds.build_configs(profile, (dataset,), (seed,), ABLATION_METHODS, sources,
                                  training=protocol.switch(transfer_pretrained=True))
     ae_cfg = next(c for c in configs if c["task"] == "odds_ae")
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "cache_root": cache_root,
-               "on_missing": "error"}
+               "on_missing": on_missing}
     ae = odds.cached_autoencoder(ae_cfg, runtime)  # trains it first when not cached (needs autograd)
     split = odds.make_split(ae_cfg, runtime)
     X, y = torch.as_tensor(split.X_train), torch.as_tensor(split.y_semi)
