@@ -71,7 +71,8 @@ from semiad.data.splits import SemiSupervisedSplit
 from semiad.experiments.cache import ResultCache, atomic_write_bytes, config_hash
 from semiad.experiments.grid import cell_record, register_task, run_grid
 from semiad.experiments.odds import ALL_METHODS as ODDS_METHODS
-from semiad.experiments.odds import MethodSpec, _spec, score_shallow
+from semiad.experiments.odds import HYPERSPHERE, MethodSpec, _spec, hypersphere_params, score_shallow
+from semiad.experiments.odds import uses_autoencoder as _uses_autoencoder
 from semiad.metrics import auc
 from semiad.models import make_detector
 from semiad.models.autoencoder import train_autoencoder
@@ -148,9 +149,6 @@ FIG_COLUMNS: tuple[str, ...] = ("OC-SVM Raw", "OC-SVM Hybrid", "Deep SVDD", "SSA
 UNSUPERVISED = ("ocsvm", "iforest", "kde", "ae", "deep_svdd")
 #: Methods that need at least one labeled anomaly (blank at gamma_l = 0 / k_l = 0 in Tables 3 and 5).
 NEEDS_LABELS = ("ssdgm", "supervised")
-USES_AE = ("deep_sad", "deep_svdd", "ae")
-#: The methods whose training the protocol (semiad.models.protocol) covers, besides the AE.
-HYPERSPHERE = ("deep_sad", "deep_svdd")
 SHALLOW = ("ocsvm", "ssad", "iforest", "kde")
 #: The methods of Fig. 6 (Deep SAD vs. the hybrid SSAD baseline).
 FIG6_METHODS = tuple(m for m in ALL_METHODS if m.label in ("Deep SAD", "SSAD Hybrid"))
@@ -354,14 +352,9 @@ def image_cell(config: dict, runtime: dict) -> dict:
         shared.update(hidden_dims=SSDGM_HIDDEN, rep_dim=SSDGM_LATENT)
     else:
         shared.update(hidden_dims=(), rep_dim=config["arch"]["rep_dim"], image_arch=config["dataset"])
-    if method in HYPERSPHERE:
-        sphere = config["hypersphere"]
-        shared.update(output_sigmoid=True, init=_init(config), drop_last=bool(train.get("drop_last", False)),
-                      center_includes_labeled=sphere["center_includes_labeled"])
-        if sphere["transfer_pretrained"]:
-            shared["pretrained_autoencoder"] = load_pretrained_state(config["ae"], runtime)
-        else:  # the released code's de-facto behaviour: phi starts from fresh weights
-            shared["pretrain"] = False
+    if method in HYPERSPHERE:  # leaky_slope from hypersphere_params acts on MLPs only (LeNets keep 0.1)
+        shared.update(output_sigmoid=True,
+                      **hypersphere_params(config, lambda: load_pretrained_state(config["ae"], runtime)))
     det = make_detector(method, **params, **shared).fit(split.X_train, split.y_semi)
     scores = det.decision_function(split.X_test)
     if np.ptp(scores) == 0:
@@ -407,17 +400,6 @@ def _train_dict(n_epochs: int, milestone: int) -> dict:
             "weight_decay": 1e-6}
 
 
-def _protocol_train(training: TrainingProtocol, n_epochs: int, milestone: int, role: str) -> dict:
-    """The AE's (``role="ae"``) or Deep SAD / SVDD's schedule under ``training``."""
-    if role == "ae":
-        return {"n_epochs": int(n_epochs), "lr": 1e-4, "lr_milestones": training.ae_milestones([milestone]),
-                "batch_size": training.ae_batch_size, "weight_decay": training.ae_weight_decay,
-                "drop_last": training.drop_last}
-    return {"n_epochs": int(n_epochs), "lr": 1e-4, "lr_milestones": training.milestones([milestone]),
-            "batch_size": training.batch_size, "weight_decay": training.weight_decay,
-            "drop_last": training.drop_last}
-
-
 def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str, data_source: str = "real",
               rep_dim: int | None = None, eta: float | None = None,
               training: TrainingProtocol | str = DEFAULT) -> tuple[dict, list[tuple[MethodSpec, dict]]]:
@@ -433,10 +415,8 @@ def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str
             "sizes": {"max_normal": sizes["max_normal"], "max_test": sizes["max_test"]},
             "arch": {"rep_dim": rep}}
     ae = {"task": AE_TASK, **base, "setting": _setting_dict(setting, True),
-          "train": _protocol_train(training, sizes["ae_epochs"], sizes["milestone"], "ae"),
+          "train": training.schedule("ae", sizes["ae_epochs"], [sizes["milestone"]]),
           "net": {"init": training.init}}
-    sphere = {"center_includes_labeled": training.center_includes_labeled,
-              "transfer_pretrained": training.transfer_pretrained}
     cells = []
     for spec in methods:
         labeled = setting.gamma_l > 0 and setting.k_l > 0  # k_l = 0: no class to draw labeled anomalies from
@@ -455,14 +435,11 @@ def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str
                                                                               "shallow_max_train")
                 cell["max_train_samples"] = sizes[cap]
         elif spec.method in HYPERSPHERE:
-            cell.update(train=_protocol_train(training, sizes["epochs"], sizes["milestone"], "sphere"),
-                        net={"init": training.init}, hypersphere=sphere)
+            cell.update(train=training.schedule("hypersphere", sizes["epochs"], [sizes["milestone"]]),
+                        net={"init": training.init}, hypersphere=training.hypersphere())
         else:
             cell["train"] = _train_dict(sizes["epochs"], sizes["milestone"])
-        uses_ae = spec.method in USES_AE or params.get("features") == "hybrid"
-        if spec.method in HYPERSPHERE and not training.transfer_pretrained:
-            uses_ae = False
-        if uses_ae:
+        if _uses_autoencoder(spec.method, params, training):
             cell["ae"] = ae
         cells.append((spec, cell))
     return ae, cells

@@ -130,6 +130,30 @@ TABLE2_METHODS = tuple(m for m in ALL_METHODS if m.table_column in TABLE2_COLUMN
 DEEP_METHODS = ("deep_sad", "deep_svdd", "supervised", "ssdgm")
 SHALLOW_METHODS = ("ocsvm", "ssad", "iforest", "kde")
 USES_AUTOENCODER = ("deep_sad", "deep_svdd", "ae")
+#: The methods whose training the protocol (semiad.models.protocol) covers, besides the AE.
+HYPERSPHERE = ("deep_sad", "deep_svdd")
+
+
+def uses_autoencoder(method: str, params: dict, training: TrainingProtocol) -> bool:
+    """Whether a cell needs the cached AE: the CAE, the hybrids, and Deep SAD / SVDD when the protocol
+    transfers the pre-trained encoder."""
+    if method in HYPERSPHERE:
+        return training.transfer_pretrained
+    return method in USES_AUTOENCODER or params.get("features") == "hybrid"
+
+
+def hypersphere_params(config: dict, pretrained_state) -> dict:
+    """Deep SAD / SVDD constructor arguments from a cell's protocol settings (``net``, ``train``,
+    ``hypersphere``); ``pretrained_state()`` loads the cached AE's weights when the encoder is transferred,
+    otherwise phi starts from fresh weights (the released code's de-facto behaviour)."""
+    sphere = config["hypersphere"]
+    params = {"drop_last": bool(config["train"].get("drop_last", False)),
+              "center_includes_labeled": sphere["center_includes_labeled"], **_net(config)}
+    if sphere["transfer_pretrained"]:
+        params["pretrained_autoencoder"] = pretrained_state()
+    else:
+        params["pretrain"] = False
+    return params
 
 
 def default_protocol(**overrides) -> dict:
@@ -300,15 +324,9 @@ def odds_cell(config: dict, runtime: dict) -> dict:
                       device=runtime.get("device", "auto"), random_state=seed)
         if config.get("max_train_samples") is not None:
             params["max_train_samples"] = config["max_train_samples"]
-        if method in ("deep_sad", "deep_svdd"):
-            sphere = config["hypersphere"]
+        if method in HYPERSPHERE:
             params.update(output_sigmoid=config["protocol"]["minmax_after_standardize"],
-                          drop_last=bool(train.get("drop_last", False)),
-                          center_includes_labeled=sphere["center_includes_labeled"], **_net(config))
-            if sphere["transfer_pretrained"]:
-                params["pretrained_autoencoder"] = load_pretrained_state(config["ae"], runtime)
-            else:  # the released code's de-facto behaviour: phi starts from fresh weights
-                params["pretrain"] = False
+                          **hypersphere_params(config, lambda: load_pretrained_state(config["ae"], runtime)))
     det = make_detector(method, **params).fit(split.X_train, split.y_semi)
     scores = det.decision_function(split.X_test)
     if np.ptp(scores) == 0:
@@ -353,17 +371,9 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
     # App. E schedule for the baselines whose training the protocol does not cover (supervised, SS-DGM)
     train = {"n_epochs": sizes["n_epochs"], "lr": 1e-4, "lr_milestones": list(sizes["lr_milestones"]),
              "batch_size": 200, "weight_decay": 1e-6}
-    ae_train = {"n_epochs": sizes["n_epochs"], "lr": 1e-4,
-                "lr_milestones": training.ae_milestones(sizes["lr_milestones"]),
-                "batch_size": training.ae_batch_size, "weight_decay": training.ae_weight_decay,
-                "drop_last": training.drop_last}
-    sphere_train = {"n_epochs": sizes["n_epochs"], "lr": 1e-4,
-                    "lr_milestones": training.milestones(sizes["lr_milestones"]),
-                    "batch_size": training.batch_size, "weight_decay": training.weight_decay,
-                    "drop_last": training.drop_last}
+    ae_train = training.schedule("ae", sizes["n_epochs"], sizes["lr_milestones"])
+    sphere_train = training.schedule("hypersphere", sizes["n_epochs"], sizes["lr_milestones"])
     net = {"init": training.init, "leaky_slope": training.leaky_slope}
-    sphere = {"center_includes_labeled": training.center_includes_labeled,
-              "transfer_pretrained": training.transfer_pretrained}
     data_sources = data_sources or {}
     ae_cells, method_cells = [], []
     for ds in datasets:
@@ -372,10 +382,7 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
         for seed in seeds:
             ae = {"task": "odds_ae", **base, "seed": int(seed),
                   "arch": {"hidden_dims": list(hidden), "rep_dim": rep}, "train": ae_train, "net": net}
-            if any(m.method in USES_AUTOENCODER or dict(m.params).get("features") == "hybrid"
-                   for m in methods if training.transfer_pretrained
-                   or m.method not in ("deep_sad", "deep_svdd")):
-                ae_cells.append(ae)
+            seed_cells = []
             for spec in methods:
                 cell = {"task": "odds", **base, "seed": int(seed), "method": spec.method,
                         "params": dict(spec.params)}
@@ -386,8 +393,9 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
                         cap = None  # not binding: identical to the uncapped cell
                     if spec.method != "iforest":  # IF subsamples psi = 256 rows by design
                         cell["max_train_samples"] = cap
-                elif spec.method in ("deep_sad", "deep_svdd"):
-                    cell.update(arch=ae["arch"], train=sphere_train, net=net, hypersphere=sphere)
+                elif spec.method in HYPERSPHERE:
+                    cell.update(arch=ae["arch"], train=sphere_train, net=net,
+                                hypersphere=training.hypersphere())
                 else:
                     cell.update(arch=ae["arch"], train=train)
                     cap = sizes["ssdgm_max_train"] if spec.method == "ssdgm" else None
@@ -395,15 +403,15 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
                         cap = None
                     if cap is not None:  # key only when binding: earlier cells stay valid
                         cell["max_train_samples"] = cap
-                uses_ae = spec.method in USES_AUTOENCODER or params.get("features") == "hybrid"
-                if spec.method in ("deep_sad", "deep_svdd") and not training.transfer_pretrained:
-                    uses_ae = False
-                if uses_ae:
+                if uses_autoencoder(spec.method, params, training):
                     cell["ae"] = ae
                 impl = getattr(DETECTORS[spec.method], "impl_version", 1)
                 if impl != 1:  # a detector whose numerics changed gets fresh cache keys
                     cell["impl_version"] = impl
-                method_cells.append(cell)
+                seed_cells.append(cell)
+            if any("ae" in c for c in seed_cells):
+                ae_cells.append(ae)
+            method_cells += seed_cells
     return ae_cells + method_cells
 
 

@@ -87,6 +87,23 @@ class TrainingProtocol:
         """The AE's lr milestones: App. E's, or none (constant lr) when ``ae_lr_decay`` is off."""
         return self.milestones(milestones) if self.ae_lr_decay else []
 
+    def schedule(self, role: str, n_epochs: int, milestones) -> dict:
+        """The training dict of a cell config (lr 1e-4, App. E) for ``role`` ``"ae"`` (pre-training) or
+        ``"hypersphere"`` (Deep SAD / Deep SVDD) under this protocol."""
+        if role not in ("ae", "hypersphere"):
+            raise ValueError(f"role must be 'ae' or 'hypersphere', got {role!r}")
+        ae = role == "ae"
+        return {"n_epochs": int(n_epochs), "lr": 1e-4,
+                "lr_milestones": self.ae_milestones(milestones) if ae else self.milestones(milestones),
+                "batch_size": self.ae_batch_size if ae else self.batch_size,
+                "weight_decay": self.ae_weight_decay if ae else self.weight_decay,
+                "drop_last": self.drop_last}
+
+    def hypersphere(self) -> dict:
+        """The Deep SAD / SVDD settings a cell config carries besides its schedule and init."""
+        return {"center_includes_labeled": self.center_includes_labeled,
+                "transfer_pretrained": self.transfer_pretrained}
+
     def settings(self) -> dict:
         """Every field but ``name``: what a cache key must contain."""
         return {k: v for k, v in asdict(self).items() if k != "name"}
