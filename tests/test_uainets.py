@@ -68,14 +68,51 @@ def test_loop_audits_exactly_k_new_items_per_round_and_never_twice():
         oracle.audit(trace.order[:1])
 
 
-def test_cold_start_ranks_by_the_base_score_then_by_the_uai_score():
+def test_cold_start_ranks_by_the_base_score_then_by_the_uai_logit():
     X, y, _ = _toy()
     net = _small("dae", cold_start_rounds=2).fit(X)
     assert np.array_equal(net.score(), net.base_score())
-    net.update(np.arange(3), y[:3])
+    net.update(np.arange(3), np.array([0, 1, 0]))
+    assert not net.uai_ready and np.array_equal(net.score(), net.base_score())
     net.update(np.arange(3, 6), y[3:6])
-    s = net.score()
-    assert np.all((s > 0) & (s < 1)) and np.array_equal(s, net.uai_score())
+    assert net.uai_ready
+    s = net.score()  # the logit of s_uai: same order, no float32 saturation ties at the top
+    assert np.array_equal(s, net.uai_logit())
+    np.testing.assert_allclose(1 / (1 + np.exp(-s)), net.uai_score(), rtol=1e-5, atol=1e-6)
+
+
+def test_uai_layer_waits_for_both_classes_then_trains():
+    X, y, _ = _toy()
+    net = _small("dae", cold_start_rounds=1).fit(X)
+    w0 = net.uai_.weight.detach().clone()
+    normals, anomalies = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+    for r in range(3):  # an all-normal cold start: no anomaly to learn from
+        net.update(normals[3 * r:3 * r + 3], np.zeros(3, int))
+        assert not net.uai_ready and np.array_equal(net.score(), net.base_score())
+    assert torch.equal(net.uai_.weight, w0)  # a one-class logistic regression is not trained
+    net.update(anomalies[:1], np.ones(1, int))
+    assert net.uai_ready and not torch.equal(net.uai_.weight, w0)
+    literal = _small("dae", cold_start_rounds=1, wait_for_both_classes=False).fit(X)
+    literal.update(normals[:3], np.zeros(3, int))
+    assert literal.uai_ready and not torch.equal(literal.uai_.weight, w0)  # the paper's literal rule
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_recovers_from_an_all_normal_cold_start(wait):
+    """Normal outliers hold the DAE's top ranks, so every cold-start audit is normal. Waiting for both
+    classes (rank by s until an anomaly is audited) and the literal rule (train the UAI layer on the
+    normals alone) must both recover and find most of the anomalies within twice their number."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (1500, 10)).astype(np.float32)
+    y = np.zeros(1500, np.int64)
+    anom = rng.choice(1500, 60, replace=False)
+    y[anom] = 1
+    X[anom] = rng.normal(0, 1.0, (60, 10)) + 2.0
+    X[rng.choice(np.flatnonzero(y == 0), 20, replace=False)] *= 4.0
+    net = _small("dae", cold_start_rounds=3, wait_for_both_classes=wait).fit(X)
+    trace = run_active_loop(net, Oracle(y), budget=120, k=3)
+    assert trace.labels[:9].sum() == 0  # the whole cold start audits normals
+    assert trace.found_curve()[-1] >= 40, trace.found_curve()[-1]
 
 
 def test_feedback_moves_the_clustered_anomalies_the_dae_misses_to_the_top():
@@ -94,13 +131,14 @@ def test_feedback_moves_the_clustered_anomalies_the_dae_misses_to_the_top():
     assert before < 40 < 90 < after, (before, after)
 
 
-def test_active_loop_beats_the_static_ranking_once_anomalies_are_found():
+@pytest.mark.parametrize("wait", [True, False])
+def test_active_loop_beats_the_static_ranking_once_anomalies_are_found(wait):
     X, y, _ = _toy()
-    X[y == 1] += 1.5  # now the DAE's top ranks hold a few anomalies to learn from
-    net = _small("dae", cold_start_rounds=2).fit(X)
-    static = static_trace(net.base_score(), Oracle(y), 60)
+    X[y == 1] = np.random.default_rng(1).normal(0, 1.0, (60, X.shape[1])) + 2.0
+    net = _small("dae", cold_start_rounds=2, wait_for_both_classes=wait).fit(X)
+    static = static_trace(net.base_score(), Oracle(y), 60)  # the DAE's top 60 hold a few anomalies
     active = run_active_loop(net, Oracle(y), budget=60, k=3)
-    assert active.found_curve()[-1] > static.found_curve()[-1]
+    assert 0 < static.found_curve()[-1] < 10 and active.found_curve()[-1] > 40
 
 
 def test_same_seed_same_audits_on_cpu():
@@ -153,9 +191,29 @@ def test_grid_configs_fail_fast_on_bad_input():
     with pytest.raises(ValueError, match="snapshot"):
         U.build_configs("smoke", ["thyroid"], ["dae"], snapshot={"kind": "gif", "at": [0]})
     assert U.k_for(99) == 3 and U.k_for(100) == 10
-    cfgs = U.build_configs("quick", ["mnist:0", "thyroid"], ["dae_uai", "dagmm_clean"], budget=None)
-    assert {c["pool_cap"] for c in cfgs} == {15_000, 10_000}
-    assert {c["params"].get("dagmm_preset") for c in cfgs if c["method"] == "dagmm_clean"} == {"thyroid"}
+    cfgs = U.build_configs("quick", ["mnist:0", "thyroid", "kddcup"], ["dae_uai", "dagmm_clean"], budget=None)
+    # quick: the paper's whole pool for Table 1 sets, except the two KDDCUP sets (stated caps)
+    assert {c["dataset"]: c["pool_cap"] for c in cfgs} == {"mnist:0": 15_000, "thyroid": None,
+                                                          "kddcup": 10_000}
+    assert {c["params"].get("dagmm_preset") for c in cfgs
+            if c["method"] == "dagmm_clean" and c["dataset"] == "thyroid"} == {"thyroid"}
+    uai = next(c for c in cfgs if c["method"] == "dae_uai")
+    assert U.ColdStart.from_params(uai["params"]) == U.DEFAULT_COLD_START
+    assert uai["params"]["wait_for_both_classes"] is True
+
+
+def test_cold_start_readings():
+    from semiad.experiments import uainets as U
+
+    literal, fraction = U.ColdStart(10, None), U.ColdStart(10, 0.1)
+    # Abalone: b = 29, k = 3 -> 10 calls; the literal rule never lets the UAI layer rank
+    assert literal.rounds(29, 3) == 10 and fraction.rounds(29, 3) == 1
+    assert literal.rounds(2747, 10) == fraction.rounds(2747, 10) == 10  # long runs: identical
+    assert fraction.rounds(55, 3) == 1 and fraction.rounds(260, 10) == 2
+    with pytest.raises(ValueError):
+        U.ColdStart(-1)
+    with pytest.raises(ValueError):
+        U.ColdStart(10, 1.5)
 
 
 def test_a_smoke_cell_on_demo_data_returns_a_hit_curve(tmp_path):

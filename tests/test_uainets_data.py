@@ -239,3 +239,35 @@ def test_reported_tables():
     assert len(f1) == 66 and set(t1.dataset) == set(UAINETS_REAL_DATASETS)
     for table in ("uainets_table2", "uainets_table4"):
         assert len(load_reported(table)) == 4
+
+
+def test_covtype_uci_reader_keeps_types_2_and_4_with_54_features(tmp_path):
+    import gzip
+
+    from semiad.data.uainets import COVTYPE_COLUMNS, read_covtype_uci
+
+    rng = np.random.default_rng(0)
+    rows = np.c_[rng.integers(0, 3000, (7, 10)), np.eye(7, 44, dtype=int), np.arange(1, 8)]
+    path = tmp_path / "covtype.data.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    X, y, features = read_covtype_uci(path)
+    assert X.shape == (2, 54) and y.tolist() == [0, 1] and features == COVTYPE_COLUMNS
+    assert np.array_equal(X, rows[[1, 3], :54].astype(np.float32))
+    with gzip.open(path, "wt") as f:
+        f.write("1,2,3\n")
+    with pytest.raises(ValueError, match="54 feature columns"):
+        read_covtype_uci(path)
+
+
+def test_covtype54_absent_offline_names_the_verified_download(tmp_path):
+    with pytest.raises(DataNotFoundError, match="covtype.data.gz") as info:
+        load_uainets_real("covtype54", data_dir=tmp_path, download=False)
+    assert "614360d0257557dd" in str(info.value) and "https://" in str(info.value)
+
+
+@requires_real_data
+def test_covtype_aad_sample_views():
+    full, ten = (load_uainets_real(n, download=False) for n in ("covtype_sub54", "covtype_sub10"))
+    assert full.X.shape == (2000, 54) and ten.X.shape == (2000, 10) and int(full.y.sum()) == 19
+    assert np.array_equal(full.X[:, :10], ten.X) and full.feature_names[10] == "Wilderness_Area1"

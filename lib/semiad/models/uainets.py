@@ -9,8 +9,10 @@
   entropy on the audited items. Gradients flow into ``l`` (and so into the base network) but are
   stopped at ``s`` (``s.detach()``): "s might be non-differentiable" (Sec. 3.1).
 * **Active schedule** (App. A.1): pre-train the base model for 5000 steps; after each audit, train
-  100 iterations; the first 10 calls of select_top rank by the base score ``s`` (cold start), later
-  ones by ``s_uai``. Driven by :func:`semiad.active.run_active_loop`.
+  100 iterations; the first ``cold_start_rounds`` calls of select_top rank by the base score ``s``
+  (cold start; the paper says 10 -- how that reads on short runs is
+  :class:`semiad.experiments.uainets.ColdStart`), later ones by ``s_uai``. Driven by
+  :func:`semiad.active.run_active_loop`.
 
 Choices the paper leaves open (all parameters):
 
@@ -32,6 +34,13 @@ Choices the paper leaves open (all parameters):
   PyTorch's zero initialisation the first steps are ~lr / sqrt(1 - decay) = 0.03 per weight, and at
   lr 0.01 the classifier collapses to a constant prediction (measured: loss stuck at ln 9 on MNIST0).
 * Audited items stay in the pool that the base loss trains on (the data set ``D`` of Alg. 1).
+* ``wait_for_both_classes=True``: while every audit is of one class (in practice: all normal), the
+  cold start goes on -- select_top ranks by s and the UAI loss is left out. The paper trains the
+  UAI layer after every call; on one class its logistic regression can only push the audited
+  items' region down, and on Covtype it inverted the ranking (measured in the Table 1/3 notebook).
+  ``False`` is the paper's literal rule.
+* select_top ranks by the *logit* of s_uai (:meth:`UaiNet.score`): the same order as s_uai, without
+  the float32 saturation that turns every logit above ~17 into a tie at 1.0.
 """
 
 from __future__ import annotations
@@ -136,7 +145,8 @@ class UaiNet:
     def __init__(self, base: str = "dae", hidden: Sequence[int] = (256, 64, 8), noise_std: float = 0.1,
                  lr: float = 0.01, batch_size: int = 256, pretrain_steps: int = 5000,
                  steps_per_round: int = 100, cold_start_rounds: int = 10, train_base_in_rounds: bool = True,
-                 score_scaling: bool = True, device: str = "auto", random_state: int = 0):
+                 score_scaling: bool = True, wait_for_both_classes: bool = True, device: str = "auto",
+                 random_state: int = 0):
         if base not in BASES:
             raise ValueError(f"base must be one of {BASES}, got {base!r}")
         if pretrain_steps < 0 or steps_per_round < 0 or cold_start_rounds < 0 or batch_size < 2:
@@ -149,6 +159,7 @@ class UaiNet:
         self.pretrain_steps, self.steps_per_round = pretrain_steps, steps_per_round
         self.cold_start_rounds, self.train_base_in_rounds = cold_start_rounds, train_base_in_rounds
         self.score_scaling, self.device, self.random_state = score_scaling, device, random_state
+        self.wait_for_both_classes = wait_for_both_classes
 
     # ------------------------------------------------------------------ setup and pre-training
     def fit(self, X: np.ndarray, classes: np.ndarray | None = None,
@@ -248,9 +259,27 @@ class UaiNet:
         code, s = (torch.as_tensor(a, device=self.device_) for a in self.latent_and_score())
         return torch.sigmoid(self._uai_logit(code, s)).cpu().numpy().astype(np.float64)
 
+    @property
+    def uai_ready(self) -> bool:
+        """Whether select_top ranks by s_uai: after the cold start (App. A.1) and, with
+        ``wait_for_both_classes``, once the audits hold an anomaly and a normal item."""
+        return self.n_updates_ >= self.cold_start_rounds and (not self.wait_for_both_classes
+                                                               or self._both_classes())
+
+    def _both_classes(self) -> bool:
+        return bool(len(self.labeled_y_)) and 0 < self.labeled_y_.sum() < len(self.labeled_y_)
+
+    @torch.no_grad()
+    def uai_logit(self) -> np.ndarray:
+        """The logit of s_uai on the pool: the same ranking as s_uai without float saturation ties."""
+        code, s = (torch.as_tensor(a, device=self.device_) for a in self.latent_and_score())
+        return self._uai_logit(code, s).cpu().numpy().astype(np.float64)
+
     def score(self) -> np.ndarray:
-        """What select_top ranks by: s for the first ``cold_start_rounds`` calls, then s_uai (App. A.1)."""
-        return self.base_score() if self.n_updates_ < self.cold_start_rounds else self.uai_score()
+        """What select_top ranks by: s during the cold start, then s_uai (:attr:`uai_ready`), as its
+        logit -- sigma is monotone, and in float32 it rounds every logit above ~17 to exactly 1, which
+        would turn the top of the ranking into a tie broken by item index."""
+        return self.uai_logit() if self.uai_ready else self.base_score()
 
     @torch.no_grad()
     def score_new(self, X: np.ndarray, classes: np.ndarray | None = None, chunk: int = 16384) -> np.ndarray:
@@ -262,8 +291,7 @@ class UaiNet:
         out = []
         for i in range(0, len(X), chunk):
             code, s = self.net_.latent_and_score(X[i:i + chunk])
-            use_base = self.n_updates_ < self.cold_start_rounds
-            out.append(s if use_base else torch.sigmoid(self._uai_logit(code, s)))
+            out.append(torch.sigmoid(self._uai_logit(code, s)) if self.uai_ready else s)
         self.net_.train()
         return torch.cat(out).cpu().numpy().astype(np.float64)
 
@@ -310,7 +338,7 @@ class UaiNet:
                 b = torch.randint(0, n, (min(self.batch_size, n),), generator=self.gen_).to(self.device_)
                 t = None if self.targets_ is None else self.targets_[b]
                 loss = loss + self.net_.base_loss(self.X_[b], t)
-            if with_uai and len(lab_idx):
+            if with_uai and len(lab_idx) and (self._both_classes() or not self.wait_for_both_classes):
                 pick = torch.arange(len(lab_idx), device=self.device_)
                 if len(lab_idx) > self.batch_size:
                     pick = torch.randperm(len(lab_idx), generator=self.gen_)[:self.batch_size]
@@ -320,6 +348,8 @@ class UaiNet:
                 code, s = self.net_.latent_and_score(self.X_[rows], t)
                 loss = loss + nn.functional.binary_cross_entropy_with_logits(self._uai_logit(code, s),
                                                                              lab_y[pick])
+            if not loss.requires_grad:  # nothing to train this step (no base loss, UAI layer waiting)
+                continue
             self.opt_.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_.step()
