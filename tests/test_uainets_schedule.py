@@ -80,5 +80,6 @@ def test_collapse_trace_replays_the_cell_and_locates_stalls(tmp_path, monkeypatc
     picked = [i for p in trace["picked"].iloc[:-1] for i in p]
     assert len(picked) == len(set(picked)) == rec["metrics"]["budget"]
     dist = S.stall_distances("smoke", "abalone", 0, trace, pool_cap=cfg["pool_cap"])
-    assert list(dist["items"]) == ["normals audited during the longest stall", "random normal items of the pool"]
+    assert list(dist["items"]) == ["normals audited during the longest stall",
+                                   "random normal items of the pool"]
     assert (dist["median distance to nearest anomaly"].dropna() >= 0).all()

@@ -387,14 +387,14 @@ def dagmm_seen_unseen(profile: str, variant: str = "dirty", seeds=None, device: 
     flagged and the recall of seen and unseen attack types computed as for the other methods.
     Returns one row per seed (budget-independent).
     """
-    from semiad.experiments.uainets import SEEN_UNSEEN, make_pool, sizes_for
+    from semiad.experiments.uainets import SEEN_UNSEEN, make_pool, sizes_for, tabular_pool_cap
     from semiad.models.dagmm import DAGMM
 
     if variant not in ("dirty", "clean"):
         raise ValueError(f"variant must be 'dirty' or 'clean', got {variant!r}")
     sizes = sizes_for(profile)
-    pool = make_pool({"dataset": SEEN_UNSEEN, "data_source": "real", "pool_cap": sizes["tabular_pool_cap"]},
-                     {"data_dir": data_dir})
+    pool = make_pool({"dataset": SEEN_UNSEEN, "data_source": "real",
+                      "pool_cap": tabular_pool_cap(sizes, SEEN_UNSEEN)}, {"data_dir": data_dir})
     test = pool["test"]
     n_top = int(test["y"].sum())
     train = pool["X"] if variant == "dirty" else pool["X"][pool["y"] == 0]

@@ -17,11 +17,13 @@ leaves open decide several Table 1 cells, so both are parameters and both are me
 
 :func:`schedule_study` runs DAE_uai under each :class:`UaiSchedule`; :func:`pool_size_study` runs it
 on growing pools of one set (the quick profile's pool caps); :func:`collapse_summary` reports mean,
-median, std and the number of collapsed seeds per cell.
+median, std and the number of collapsed seeds per cell; :func:`collapse_trace`, :func:`stall_distances`
+and :func:`found_types` take one run apart call by call.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -204,3 +206,25 @@ def stall_distances(profile: str, dataset: str, seed: int, trace: pd.DataFrame, 
                      "median distance to nearest anomaly": float(np.median(d)),
                      "share farther than the random normals' median": float((d > ref_median).mean())})
     return pd.DataFrame(rows)
+
+
+
+def found_types(dataset: str, trace: pd.DataFrame, pool_cap: int | None, data_dir=None) -> pd.DataFrame:
+    """KDDCUP-Rev: attack types of the anomalies found before the trace's last new find vs those never
+    found (a run that learns one attack type and then ranks the others as normal stalls)."""
+    from semiad.data.uainets import load_uainets_real
+
+    ds = load_uainets_real(dataset, data_dir=data_dir, on_missing="error")
+    if ds.groups is None:
+        raise ValueError(f"{dataset} has no per-item types")
+    idx = U.pool_indices(ds.y, pool_cap)
+    y, types = ds.y[idx], np.asarray(ds.groups)[idx]
+    picked = np.array([i for p in trace["picked"].dropna() for i in
+                       (p if isinstance(p, list) else json.loads(p))], dtype=np.int64)
+    found = np.zeros(len(y), bool)
+    found[picked[y[picked] == 1]] = True
+    anomalies = y == 1
+    out = pd.DataFrame({"type": types[anomalies], "found": found[anomalies]})
+    tab = out.groupby("type")["found"].agg(found="sum", total="count").sort_values("total", ascending=False)
+    tab["found_share"] = tab["found"] / tab["total"]
+    return tab.reset_index()
