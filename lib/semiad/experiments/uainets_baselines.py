@@ -116,23 +116,63 @@ DOCUMENTED_DIFFERENCE: dict[str, str] = {
 DOCUMENTED_DIFFERENCE["DAGMM (dirty)"] = DOCUMENTED_DIFFERENCE["DAGMM (clean)"]
 
 
-def misses_table(t1: pd.DataFrame, reduction: pd.DataFrame | None = None,
-                 aad: pd.DataFrame | None = None) -> pd.DataFrame:
+def misses_table(t1: pd.DataFrame, reduction: pd.DataFrame | None = None, aad: pd.DataFrame | None = None,
+                 collapse: pd.DataFrame | None = None, schedules: pd.DataFrame | None = None,
+                 pools: pd.DataFrame | None = None, features: pd.DataFrame | None = None,
+                 pool_caps: dict[str, int | None] | None = None) -> pd.DataFrame:
     """Every Table 1 cell outside 0.10 of the paper, with what was measured about it and the
-    documented protocol difference of its method (:data:`DOCUMENTED_DIFFERENCE`)."""
+    documented protocol difference of its method (:data:`DOCUMENTED_DIFFERENCE`).
+
+    Optional evidence, each the tidy output of a study of the notebook: ``reduction``
+    (:func:`reduction_study`), ``aad`` (:func:`aad_settings_study`), ``collapse``
+    (:func:`semiad.experiments.uainets_schedule.collapse_summary` of the grid), ``schedules``
+    (:func:`semiad.experiments.uainets_schedule.schedule_study`, DAE_uai under other schedules),
+    ``pools`` (:func:`semiad.experiments.uainets_schedule.pool_size_study`), ``features``
+    (:func:`semiad.experiments.uainets_covtype.feature_study`); ``pool_caps`` names capped pools.
+    """
     miss = t1[(t1["agrees"] == False) & t1["paper"].notna()].copy()  # noqa: E712 (pandas NA-aware)
     red = reduction_table(reduction).set_index(["dataset", "method"]) if reduction is not None else None
     aad_tab = aad_settings_table(aad).set_index("dataset") if aad is not None else None
+    coll = collapse.set_index(["dataset", "method"]) if collapse is not None else None
+    sch = None
+    if schedules is not None:
+        f1 = schedules[(schedules["metric"] == "f1") & (schedules["status"] == "ok")]
+        f1 = f1.drop_duplicates(["dataset", "schedule", "seed"])
+        sch = f1.groupby(["dataset", "schedule"])["value"].agg(["mean", "count"])
+    pool_tab = None
+    if pools is not None:
+        f1 = pools[(pools["metric"] == "f1") & (pools["status"] == "ok")]
+        pool_tab = f1.groupby(["dataset", "method", "pool"])["value"].mean()
+    feat = None
+    if features is not None:
+        from semiad.experiments.uainets_covtype import feature_table
+
+        feat = feature_table(features).set_index("method")["gain from 44 indicators"]
     notes = []
     for _, r in miss.iterrows():
+        ds, m = r["dataset"], r["method"]
         bits = []
-        if red is not None and (r["dataset"], r["method"]) in red.index:
-            x = red.loc[(r["dataset"], r["method"])]
-            bits.append(f"paper profile {x['paper mean']:.2f} vs quick {x['quick mean']:.2f}")
-        if aad_tab is not None and r["method"] == "Tree-AAD" and r["dataset"] in aad_tab.index:
-            x = aad_tab.loc[r["dataset"]].drop("paper")
-            best = x.astype(float).idxmax()
-            bits.append(f"best Tree-AAD setting: {best} {float(x[best]):.2f}")
+        if (pool_caps or {}).get(ds):
+            bits.append(f"pool capped at {pool_caps[ds]:,} items in this profile (the paper: the whole set)")
+        if red is not None and (ds, m) in red.index:
+            x = red.loc[(ds, m)]
+            bits.append(f"paper profile {x['paper mean']:.2f} vs quick {x['quick mean']:.2f} (2 seeds)")
+        if aad_tab is not None and m == "Tree-AAD" and ds in aad_tab.index:
+            x = aad_tab.loc[ds].drop("paper").astype(float)
+            bits.append(f"best Tree-AAD setting: {x.idxmax()} {x.max():.2f}")
+        if coll is not None and (ds, m) in coll.index:
+            x = coll.loc[(ds, m)]
+            bits.append(f"median {x['median']:.2f}, {int(x['collapsed'])} of {int(x['n'])} seeds collapsed")
+        if sch is not None and m == "DAE_uai":
+            rows = sch.loc[ds] if ds in sch.index.get_level_values(0) else None
+            if rows is not None:
+                bits.append("DAE_uai, schedules: " + ", ".join(
+                    f"{k} {v['mean']:.2f} ({int(v['count'])} seeds)" for k, v in rows.iterrows()))
+        if pool_tab is not None and (ds, m) in pool_tab.index.droplevel(2):
+            x = pool_tab.loc[(ds, m)]
+            bits.append("by pool size: " + ", ".join(f"{int(k):,}: {v:.2f}" for k, v in x.items()))
+        if feat is not None and ds == "covtype" and m in feat.index:
+            bits.append(f"2,000-row 54-feature sample: indicators add {feat[m]:+.2f}")
         notes.append("; ".join(bits))
     miss["measured"] = notes
     miss["documented difference"] = miss["method"].map(DOCUMENTED_DIFFERENCE).fillna("")
