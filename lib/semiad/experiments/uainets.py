@@ -385,6 +385,19 @@ def _make_snapshot(kind: str, pool: dict, seed: int):
     raise ValueError(f"unknown snapshot kind {kind!r}; choose from {SNAPSHOT_KINDS}")
 
 
+def audit_plan(config: dict, y: np.ndarray) -> tuple[int, int]:
+    """``(budget, k)`` of a cell's audit loop: the configured budget (None = #anomalies of the pool,
+    Table 1), at most the pool, and ``k`` per round (:func:`k_for` unless the config sets it)."""
+    n_anom = int(np.sum(y))
+    return min(len(y), n_anom if config["budget"] is None else config["budget"]), config["k"] or k_for(n_anom)
+
+
+def active_uainet(config: dict, pool: dict, runtime: dict, budget: int, k: int):
+    """The pre-trained UaiNet of a UAI cell, with the cold start its :class:`ColdStart` gives this run."""
+    rounds = ColdStart.from_params(config["params"]).rounds(budget, k)
+    return _uainet(config, pool, runtime, cold_start_rounds=rounds)
+
+
 @register_task("uainets")
 def uainets_cell(config: dict, runtime: dict) -> dict:
     """One (dataset, method, seed) run: the audit order's hit curve and P/R/F1 at #anomalies."""
@@ -399,8 +412,7 @@ def uainets_cell(config: dict, runtime: dict) -> dict:
         out = dagmm_f1(config, pool, runtime)
         return {"metrics": {k: out[k] for k in ("precision", "recall", "f1")},
                 "info": {**info, **{k: out[k] for k in ("n_test", "n_test_anomalies", "epochs")}}}
-    budget = min(len(y), n_anom if config["budget"] is None else config["budget"])
-    k = config["k"] or k_for(n_anom)
+    budget, k = audit_plan(config, y)
     oracle = Oracle(y)
     snap_cfg = config.get("snapshot")
     snap_kw = {}
@@ -408,9 +420,8 @@ def uainets_cell(config: dict, runtime: dict) -> dict:
         snap_kw = {"snapshot_at": tuple(b for b in snap_cfg["at"] if b <= budget),
                    "snapshot": _make_snapshot(snap_cfg["kind"], pool, seed)}
     if name in UAI_METHODS:
-        rounds = ColdStart.from_params(config["params"]).rounds(budget, k)
-        info["cold_start_rounds"] = rounds
-        net = _uainet(config, pool, runtime, cold_start_rounds=rounds)
+        net = active_uainet(config, pool, runtime, budget, k)
+        info["cold_start_rounds"] = net.cold_start_rounds
         trace = run_active_loop(net, oracle, budget, k, **snap_kw)
     elif name in ("dae", "class"):
         net = _uainet(config, pool, runtime)

@@ -30,7 +30,6 @@ def reduction_study(cells: dict[str, tuple[str, ...]], seeds=None, profiles=("qu
     for profile in profiles:
         for dataset, methods in cells.items():
             res, _ = U.run_uainets_grid(profile, [dataset], list(methods), seeds=seeds, budget=None,
-                                        dagmm_presets={dataset: U.DAGMM_PRESET_OF.get(dataset, "thyroid")},
                                         **grid_kw)
             frames.append(res.assign(profile=profile))
     return pd.concat(frames, ignore_index=True)
@@ -164,8 +163,8 @@ def misses_table(t1: pd.DataFrame, reduction: pd.DataFrame | None = None, aad: p
             x = coll.loc[(ds, m)]
             bits.append(f"median {x['median']:.2f}, {int(x['collapsed'])} of {int(x['n'])} seeds collapsed")
         if sch is not None and m == "DAE_uai":
-            rows = sch.loc[ds] if ds in sch.index.get_level_values(0) else None
-            if rows is not None:
+            if ds in sch.index.get_level_values(0):
+                rows = sch.loc[ds]
                 bits.append("DAE_uai, schedules: " + ", ".join(
                     f"{k} {v['mean']:.2f} ({int(v['count'])} seeds)" for k, v in rows.iterrows()))
         if pool_tab is not None and (ds, m) in pool_tab.index.droplevel(2):

@@ -129,6 +129,40 @@ def pool_size_study(profile: str, dataset: str, caps, seeds=None, methods=("dae_
     return pd.concat(frames, ignore_index=True)
 
 
+def _dae_uai_pool(profile: str, dataset: str, seed: int, pool_cap: int | None, runtime: dict,
+                  schedule: UaiSchedule | None = None, budget: int | None = None) -> tuple[dict, dict]:
+    """``(config, pool)`` of the DAE_uai grid cell of this set, seed, pool cap and schedule."""
+    sch = schedule or SCHEDULES["default"]
+    cfg = U.build_configs(profile, [dataset], ["dae_uai"], seeds=[seed], budget=budget, pool_cap=pool_cap,
+                          cold_start=sch.cold_start, wait_for_both_classes=sch.wait_for_both_classes)[0]
+    return cfg, U.make_pool(cfg, runtime)
+
+
+class _TracedDetector:
+    """Wraps a UaiNet for :func:`semiad.active.run_active_loop` and records each audit call."""
+
+    def __init__(self, net, y: np.ndarray, audited: np.ndarray):
+        self.net, self.y, self.audited, self.rows = net, y, audited, []
+
+    def _row(self, ranks_by: str, auc: float) -> dict:
+        return {"call": len(self.rows) + 1, "audits": int(self.audited.sum()),
+                "found": int(self.y[self.audited].sum()), "ranks_by": ranks_by,
+                "w_s": float(self.net.uai_.weight.detach().cpu().numpy().ravel()[-1]), "auc_unaudited": auc}
+
+    def score(self) -> np.ndarray:
+        from sklearn.metrics import roc_auc_score
+
+        score = self.net.score()
+        rest = ~self.audited
+        auc = roc_auc_score(self.y[rest], score[rest]) if 0 < self.y[rest].sum() < rest.sum() else np.nan
+        self.rows.append(self._row("s_uai" if self.net.uai_ready else "s", auc))
+        return score
+
+    def update(self, idx: np.ndarray, labels: np.ndarray) -> None:
+        self.rows[-1]["picked"] = np.asarray(idx).tolist()
+        self.net.update(idx, labels)
+
+
 def collapse_trace(profile: str, dataset: str, seed: int, schedule: UaiSchedule, pool_cap: int | None,
                    budget: int | None = None, data_dir=None, device: str = "cpu",
                    cache_root: str | None = None) -> pd.DataFrame:
@@ -136,49 +170,30 @@ def collapse_trace(profile: str, dataset: str, seed: int, schedule: UaiSchedule,
 
     Per call: audits so far, anomalies found, whether select_top ranked by s_uai, the UAI layer's
     weight on the (standardised) base score s, and the AUC of the ranking score over the items not
-    yet audited (how well the next picks could be). Not cached (a single run of seconds to a minute);
-    the pre-trained base comes from the same cache as the grid's cells.
+    yet audited (how well the next picks could be). The run is the grid cell's own (same net, same
+    :func:`semiad.active.run_active_loop`); not cached, the pre-trained base comes from the cell cache.
     """
-    from sklearn.metrics import roc_auc_score
+    from semiad.active import Oracle, run_active_loop
 
-    from semiad.active import Oracle, _top_unaudited
-
-    cfg = U.build_configs(profile, [dataset], ["dae_uai"], seeds=[seed], budget=budget, pool_cap=pool_cap,
-                          cold_start=schedule.cold_start,
-                          wait_for_both_classes=schedule.wait_for_both_classes)[0]
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "cache_root": cache_root}
-    pool = U.make_pool(cfg, runtime)
+    cfg, pool = _dae_uai_pool(profile, dataset, seed, pool_cap, runtime, schedule, budget)
     y = pool["y"]
-    n_anom = int(y.sum())
-    b = min(len(y), n_anom if budget is None else budget)
-    k = U.k_for(n_anom)
-    net = U._uainet(cfg, pool, runtime, cold_start_rounds=schedule.cold_start.rounds(b, k))
-    oracle, done, rows = Oracle(y), 0, []
-    while done < b:
-        score = net.score()
-        rest = ~oracle.audited
-        auc = roc_auc_score(y[rest], score[rest]) if 0 < y[rest].sum() < rest.sum() else np.nan
-        rows.append({"call": len(rows) + 1, "audits": done, "found": int(y[oracle.audited].sum()),
-                     "ranks_by": "s_uai" if net.uai_ready else "s",
-                     "w_s": float(net.uai_.weight.detach().cpu().numpy().ravel()[-1]), "auc_unaudited": auc})
-        top = _top_unaudited(score, oracle.audited, min(k, b - done))
-        rows[-1]["picked"] = top.tolist()
-        net.update(top, oracle.audit(top))
-        done += len(top)
-    rows.append({"call": len(rows) + 1, "audits": done, "found": int(y[oracle.audited].sum()),
-                 "ranks_by": "end", "w_s": float(net.uai_.weight.detach().cpu().numpy().ravel()[-1]),
-                 "auc_unaudited": np.nan})
-    return pd.DataFrame(rows).assign(dataset=dataset, seed=seed, schedule=schedule.name, pool=len(y),
-                                     n_anomalies=n_anom)
+    b, k = U.audit_plan(cfg, y)
+    oracle = Oracle(y)
+    traced = _TracedDetector(U.active_uainet(cfg, pool, runtime, b, k), y, oracle.audited)
+    run_active_loop(traced, oracle, b, k)
+    traced.rows.append(traced._row("end", np.nan))
+    return pd.DataFrame(traced.rows).assign(dataset=dataset, seed=seed, schedule=schedule.name, pool=len(y),
+                                            n_anomalies=int(y.sum()))
 
 
 def stall_distances(profile: str, dataset: str, seed: int, trace: pd.DataFrame, pool_cap: int | None,
                     data_dir=None, n_reference: int = 500) -> pd.DataFrame:
     """Where a stalled run looks: distance to the nearest anomaly (scaled features) of the normal items
     audited during the trace's longest run of calls without a new anomaly, vs random pool normals."""
-    cfg = U.build_configs(profile, [dataset], ["dae_uai"], seeds=[seed], budget=None, pool_cap=pool_cap)[0]
-    pool = U.make_pool(cfg, {"data_dir": None if data_dir is None else str(data_dir)})
+    _, pool = _dae_uai_pool(profile, dataset, seed, pool_cap,
+                            {"data_dir": None if data_dir is None else str(data_dir)})
     X, y = pool["X"], pool["y"]
     t = trace[trace["ranks_by"] != "end"].reset_index(drop=True)
     hit = t["found"].shift(-1).fillna(t["found"].iloc[-1]).to_numpy() > t["found"].to_numpy()

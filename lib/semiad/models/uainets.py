@@ -254,10 +254,13 @@ class UaiNet:
         return self.latent_and_score()[1].astype(np.float64)
 
     @torch.no_grad()
+    def _pool_logit(self) -> torch.Tensor:
+        code, s = (torch.as_tensor(a, device=self.device_) for a in self.latent_and_score())
+        return self._uai_logit(code, s)
+
     def uai_score(self) -> np.ndarray:
         """s_uai(x) = sigma(W_act [l; s] + b_act) on the pool (Eq. 3)."""
-        code, s = (torch.as_tensor(a, device=self.device_) for a in self.latent_and_score())
-        return torch.sigmoid(self._uai_logit(code, s)).cpu().numpy().astype(np.float64)
+        return torch.sigmoid(self._pool_logit()).cpu().numpy().astype(np.float64)
 
     @property
     def uai_ready(self) -> bool:
@@ -267,13 +270,11 @@ class UaiNet:
                                                                or self._both_classes())
 
     def _both_classes(self) -> bool:
-        return bool(len(self.labeled_y_)) and 0 < self.labeled_y_.sum() < len(self.labeled_y_)
+        return bool(0 < self.labeled_y_.sum() < len(self.labeled_y_))
 
-    @torch.no_grad()
     def uai_logit(self) -> np.ndarray:
         """The logit of s_uai on the pool: the same ranking as s_uai without float saturation ties."""
-        code, s = (torch.as_tensor(a, device=self.device_) for a in self.latent_and_score())
-        return self._uai_logit(code, s).cpu().numpy().astype(np.float64)
+        return self._pool_logit().cpu().numpy().astype(np.float64)
 
     def score(self) -> np.ndarray:
         """What select_top ranks by: s during the cold start, then s_uai (:attr:`uai_ready`), as its
