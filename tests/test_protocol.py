@@ -40,7 +40,7 @@ def test_presets_differ_exactly_in_the_documented_fields():
     diff = PAPER_TEXT.differences(AUTHORS_CODE)
     assert set(diff) == {"init", "leaky_slope", "minmax_scaling", "ae_batch_size", "ae_weight_decay",
                          "ae_lr_decay", "batch_size", "weight_decay", "scheduler_off_by_one", "drop_last",
-                         "center_includes_labeled"}
+                         "center_includes_labeled", "test_split"}
     assert AUTHORS_CODE.differences(AUTHORS_CODE_AS_RELEASED) == {"transfer_pretrained": (True, False)}
     assert protocol_named(None) is DEFAULT and protocol_named("paper_text") is PAPER_TEXT
     assert len({p.name for p in PRESETS}) == len(PRESETS)
@@ -154,3 +154,33 @@ def test_both_presets_are_deterministic(training, tmp_path):
     a, b = (r.sort_values(["method", "metric"])["value"].to_numpy() for r in runs)
     np.testing.assert_array_equal(a, b)
     assert (runs[0]["training_protocol"] == training.name).all()
+
+
+def test_test_split_switch_reaches_every_odds_cell_and_only_them():
+    """The split acts on every ODDS cell (shallow ones too); disjoint cells keep their earlier keys."""
+    base = AUTHORS_CODE.switch(test_split="disjoint")
+    disjoint, resampled = _cells(base), _cells(AUTHORS_CODE)
+    for key in ("ae_pretrain", "deep_sad", "deep_svdd", "ae", "ocsvm"):
+        assert "test_split" not in disjoint[key]["protocol"]
+        assert resampled[key]["protocol"]["test_split"] == "resampled"
+        assert config_hash(disjoint[key]) != config_hash(resampled[key]), key
+    with pytest.raises(ValueError, match="test_split"):
+        odds.build_configs("smoke", ("thyroid",), (0,), FEW, {"thyroid": "demo"}, test_split="resampled")
+    with pytest.raises(ValueError, match="test_split"):
+        PAPER_TEXT.switch(test_split="overlapping")
+
+
+def test_dads_and_rlad_deep_sad_baselines_carry_the_protocol_model_fields():
+    """The Deep SAD baselines of DADS and RLAD pre-train their own AE with their own optimiser settings;
+    the protocol's init, slope and center rows reach them (and their cache keys)."""
+    from semiad.experiments import dads, rlad
+    from semiad.models import make_detector
+
+    fields = DEFAULT.estimator_params()
+    assert fields == {"init": DEFAULT.init, "leaky_slope": DEFAULT.leaky_slope,
+                      "center_includes_labeled": DEFAULT.center_includes_labeled}
+    for params in (dads.method_params("deep_sad", dads.PROFILE_SIZES["smoke"]),
+                   rlad.method_params("deep_sad", rlad.PROFILE_SIZES["smoke"], "yahoo_a1")):
+        assert fields.items() <= params.items()
+    det = make_detector("deep_sad", **PAPER_TEXT.switch(init="pytorch_default").estimator_params())
+    assert (det.init, det.leaky_slope, det.center_includes_labeled) == ("pytorch_default", 0.1, False)

@@ -155,3 +155,41 @@ def test_download_is_verified_and_cached(tmp_path, monkeypatch):
     with pytest.raises(ChecksumError):
         resolve_files(bad, download=True)
     assert not (tmp_path / "cache" / "toy2" / "remote.bin").exists()  # nothing half-verified kept
+
+
+def test_resampled_test_split_is_the_authors_second_split():
+    """test_split="resampled" (the authors' code): same training rows, a test set of the same size and
+    anomaly share drawn from a second 60:40 split, so it overlaps the training split (~60 % of its rows)."""
+    X, y = _toy()
+    X = np.c_[X, np.arange(len(X))]  # row id column
+    ours = odds_split(X, y, np.random.default_rng(0), standardize=False)
+    code = odds_split(X, y, np.random.default_rng(0), standardize=False, test_split="resampled")
+    np.testing.assert_array_equal(ours.X_train, code.X_train)  # the training set is untouched
+    np.testing.assert_array_equal(ours.y_semi, code.y_semi)
+    assert len(code.y_test) == len(ours.y_test) and code.y_test.sum() == ours.y_test.sum()
+    ids_test = code.X_test[:, -1].astype(int)
+    assert np.array_equal(y[ids_test], code.y_test)
+    # rows of the first split's 60 % part (train normals + every train anomaly) seen again in the test set
+    first_test = set(ours.X_test[:, -1].astype(int))
+    overlap = np.mean([i not in first_test for i in ids_test])
+    assert 0.5 < overlap < 0.7
+    again = odds_split(X, y, np.random.default_rng(0), standardize=False, test_split="resampled")
+    np.testing.assert_array_equal(code.X_test, again.X_test)
+    with pytest.raises(ValueError, match="test_split"):
+        odds_split(X, y, np.random.default_rng(0), test_split="overlap")
+
+
+def test_resampled_split_scales_each_part_with_its_own_split():
+    """Each of the authors' two splits fits its scaler on its whole 60 % part (anomalies included)."""
+    X, y = _toy()
+    X = np.c_[X + 5.0, np.arange(len(X))]
+    s = odds_split(X, y, np.random.default_rng(0), test_split="resampled")
+    ids = odds_split(X, y, np.random.default_rng(0), standardize=False, test_split="resampled")
+    first_test = odds_split(X, y, np.random.default_rng(0), standardize=False).X_test[:, -1].astype(int)
+    train_ids, test_ids = ids.X_train[:, -1].astype(int), ids.X_test[:, -1].astype(int)
+    for rows, fit_rows in ((train_ids, np.setdiff1d(np.arange(len(X)), first_test)),
+                           (test_ids, np.setdiff1d(np.arange(len(X)), test_ids))):
+        mu, sd = X[fit_rows].mean(0), X[fit_rows].std(0)
+        part = s.X_train if rows is train_ids else s.X_test
+        np.testing.assert_allclose(part, (X[rows] - mu) / sd, atol=1e-4)
+    assert len(np.setdiff1d(np.arange(len(X)), first_test)) == 600 + 120  # all training anomalies too

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from semiad.models.base import KNOWN_ANOMALY, UNLABELED
+from semiad.models.protocol import TEST_SPLITS, TestSplit
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def semisupervised_counts(n_normal: int, labeled_anomaly_ratio: float,
 def odds_split(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, *,
                train_fraction: float = 0.6, labeled_anomaly_ratio: float = 0.01,
                pollution_ratio: float = 0.0, standardize: bool = True,
-               minmax_after_standardize: bool = False) -> SemiSupervisedSplit:
+               minmax_after_standardize: bool = False,
+               test_split: TestSplit = "disjoint") -> SemiSupervisedSplit:
     """Deep SAD App. B protocol for the classic AD benchmarks.
 
     1. Random ``train_fraction`` : rest split that keeps the anomaly proportion in both parts.
@@ -73,6 +75,11 @@ def odds_split(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, *,
     3. "We standardize features to have zero mean and unit variance as the only pre-processing
        step" — the scaler is fit on the training set. ``minmax_after_standardize=True`` adds the
        extra min-max scaling to [0, 1] that the authors' code applies (off by default: paper text).
+    4. ``test_split``: ``"disjoint"`` (App. B: the test set is the 40 % that the training set left out)
+       or ``"resampled"`` (the authors' code, ``base/odds_dataset.py``: the train and the test dataset
+       objects each draw their own 60:40 split from one shared ``RandomState``, so the test set is the
+       40 % of a *second, independent* split and about 60 % of its rows are training rows; each split
+       fits its scalers on its whole 60 % part, anomalies included). See :func:`_resampled_test`.
     """
     check_ratio("train_fraction", train_fraction)
     if train_fraction == 0:
@@ -100,12 +107,38 @@ def odds_split(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, *,
     train_idx, y_semi = train_idx[order], y_semi[order]
     test_idx = rng.permutation(np.concatenate([test_norm, test_anom]))
 
-    X_train, X_test = X[train_idx].astype(np.float64), X[test_idx].astype(np.float64)
-    if standardize:
-        scaler = StandardScaler().fit(X_train)
-        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    if minmax_after_standardize:
-        scaler = MinMaxScaler().fit(X_train)
-        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    if test_split not in TEST_SPLITS:
+        raise ValueError(f"test_split must be one of {TEST_SPLITS}, got {test_split!r}")
+    X = np.asarray(X, dtype=np.float64)
+    if test_split == "disjoint":
+        fit_rows = train_idx  # the rows the methods see
+        X_train, X_test = _scale(X[fit_rows], (X[train_idx], X[test_idx]), standardize,
+                                 minmax_after_standardize)
+    else:
+        # training rows: scaled with the first split's scalers, fit on its whole 60 % part
+        fit_rows = np.concatenate([train_norm, train_anom])
+        (X_train,) = _scale(X[fit_rows], (X[train_idx],), standardize, minmax_after_standardize)
+        test_idx, fit_rows2 = _resampled_test(idx_norm, idx_anom, n_tr_norm, n_tr_anom, rng)
+        (X_test,) = _scale(X[fit_rows2], (X[test_idx],), standardize, minmax_after_standardize)
     return SemiSupervisedSplit(X_train.astype(np.float32), y_semi, y[train_idx],
                                X_test.astype(np.float32), y[test_idx])
+
+
+def _resampled_test(idx_norm: np.ndarray, idx_anom: np.ndarray, n_tr_norm: int, n_tr_anom: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The authors' test set: the 40 % of a second 60:40 split drawn from the same generator after the
+    first (their ``ODDSDataset(train=False, random_state=rs)`` re-splits with the ``RandomState`` the
+    training set already consumed). Returns (test rows, rows the test scalers are fit on)."""
+    perm_norm, perm_anom = rng.permutation(idx_norm), rng.permutation(idx_anom)
+    test_idx = rng.permutation(np.concatenate([perm_norm[n_tr_norm:], perm_anom[n_tr_anom:]]))
+    return test_idx, np.concatenate([perm_norm[:n_tr_norm], perm_anom[:n_tr_anom]])
+
+
+def _scale(X_fit: np.ndarray, parts: tuple[np.ndarray, ...], standardize: bool,
+           minmax: bool) -> tuple[np.ndarray, ...]:
+    """Standardise (and optionally then min-max scale) ``parts`` with scalers fit on ``X_fit``."""
+    for on, make in ((standardize, StandardScaler), (minmax, MinMaxScaler)):
+        if on:
+            scaler = make().fit(X_fit)
+            X_fit, parts = scaler.transform(X_fit), tuple(scaler.transform(P) for P in parts)
+    return parts

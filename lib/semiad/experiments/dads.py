@@ -23,6 +23,7 @@ from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from semiad.experiments.grid import register_task, run_grid, tidy_frame
+from semiad.models.protocol import DEFAULT as DEEP_SAD_PROTOCOL
 from semiad.profiles import check_profile
 
 PAPER = "dads"
@@ -83,8 +84,10 @@ def method_params(name: str, sizes: dict) -> dict:
         return {"total_timesteps": sizes["rl_steps"]}
     if name == "deep_sad":
         e = sizes["deep_epochs"]
+        # the Deep SAD protocol's model fields (init, slope, c), semiad.models.protocol.DEFAULT
         return {"n_epochs": e, "ae_n_epochs": e, "lr": 1e-3, "lr_milestones": [max(1, int(0.8 * e))],
-                "hidden_dims": [32, 16], "rep_dim": 8, "batch_size": 128}
+                "hidden_dims": [32, 16], "rep_dim": 8, "batch_size": 128,
+                **DEEP_SAD_PROTOCOL.estimator_params()}
     if name in ("devnet", "vime"):
         return {"epochs": sizes["deep_epochs"]}
     if name == "ssad":

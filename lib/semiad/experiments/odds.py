@@ -366,8 +366,13 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
     if "minmax_after_standardize" in protocol_overrides:
         raise ValueError("the input scaling is part of the training protocol: pass "
                          "training=protocol.switch(minmax_scaling=...) instead")
+    if "test_split" in protocol_overrides:
+        raise ValueError("the test split is part of the training protocol: pass "
+                         "training=protocol.switch(test_split=...) instead")
     protocol = default_protocol(max_rows=sizes["max_rows"],
                                 minmax_after_standardize=training.minmax_scaling, **protocol_overrides)
+    if training.test_split != "disjoint":  # key only when it acts: disjoint cells keep their cache keys
+        protocol["test_split"] = training.test_split
     # App. E schedule for the baselines whose training the protocol does not cover (supervised, SS-DGM)
     train = {"n_epochs": sizes["n_epochs"], "lr": 1e-4, "lr_milestones": list(sizes["lr_milestones"]),
              "batch_size": 200, "weight_decay": 1e-6}

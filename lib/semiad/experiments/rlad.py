@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from semiad.experiments.grid import register_task, run_grid, tidy_frame
+from semiad.models.protocol import DEFAULT as DEEP_SAD_PROTOCOL
 from semiad.profiles import check_profile
 
 PAPER = "rlad"
@@ -124,8 +125,10 @@ def method_params(name: str, sizes: dict, benchmark: str) -> dict:
     if name == "deep_sad":
         # Deep SAD's MLP of the ODDS experiments (App. D: 32-16-8 for low-dimensional data), Adam with
         # a larger lr/batch than App. E because the windows are many (~10^4-10^5) and 25-dimensional.
+        # ... and the Deep SAD protocol's model fields (init, slope, c), semiad.models.protocol.DEFAULT
         return {"hidden_dims": [32, 16], "rep_dim": 8, "lr": 1e-3, "batch_size": 512,
-                "n_epochs": sizes["dsad_epochs"], "ae_n_epochs": sizes["dsad_epochs"], "eta": 1.0}
+                "n_epochs": sizes["dsad_epochs"], "ae_n_epochs": sizes["dsad_epochs"], "eta": 1.0,
+                **DEEP_SAD_PROTOCOL.estimator_params()}
     if name == "dagmm":
         return {"hidden": [16, 8], "latent_dim": 2, "n_gmm": 4, "batch_size": 1024,
                 "steps": sizes["dagmm_steps"]}

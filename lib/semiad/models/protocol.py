@@ -23,6 +23,9 @@ import torch
 from torch import nn
 
 Init = Literal["glorot", "pytorch_default"]
+#: How the ODDS test set is drawn (``semiad.data.splits.odds_split``).
+TestSplit = Literal["disjoint", "resampled"]
+TEST_SPLITS: tuple[str, ...] = ("disjoint", "resampled")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ class TrainingProtocol:
         (code), instead of over the rows that are not labeled anomalies (App. C, our reading).
     transfer_pretrained : Deep SAD / SVDD start from the AE's encoder (App. C). ``False`` reproduces the
         released code, whose key-filtered state-dict copy matches zero keys (upstream issue #9).
+    test_split : ODDS test set (App. B: ``"disjoint"``, the 40 % the training split left out; code:
+        ``"resampled"``, the 40 % of a second, independent 60:40 split drawn from the same ``RandomState``,
+        so ~60 % of the test rows are training rows; :func:`semiad.data.splits.odds_split`). Acts on every
+        ODDS method, shallow ones included; not on images (fixed train/test sets).
     """
 
     name: str
@@ -66,6 +73,7 @@ class TrainingProtocol:
     drop_last: bool
     center_includes_labeled: bool
     transfer_pretrained: bool
+    test_split: TestSplit = "disjoint"
 
     def __post_init__(self):
         if self.init not in ("glorot", "pytorch_default"):
@@ -76,6 +84,8 @@ class TrainingProtocol:
             raise ValueError("batch sizes must be >= 2 (BatchNorm)")
         if self.weight_decay < 0 or self.ae_weight_decay < 0:
             raise ValueError("weight decay must be >= 0")
+        if self.test_split not in TEST_SPLITS:
+            raise ValueError(f"test_split must be one of {TEST_SPLITS}, got {self.test_split!r}")
 
     # ------------------------------------------------------------------ derived schedule values
     def milestones(self, milestones) -> list[int]:
@@ -104,6 +114,13 @@ class TrainingProtocol:
         return {"center_includes_labeled": self.center_includes_labeled,
                 "transfer_pretrained": self.transfer_pretrained}
 
+    def estimator_params(self) -> dict:
+        """The fields that act on a :class:`~semiad.models.deep_sad.DeepSAD` / ``DeepSVDD`` estimator that
+        pre-trains its own AE (the Deep SAD baselines of DADS and RLAD, which keep their own optimiser
+        settings): init, MLP slope and the rows that define c."""
+        return {"init": self.init, "leaky_slope": self.leaky_slope,
+                "center_includes_labeled": self.center_includes_labeled}
+
     def settings(self) -> dict:
         """Every field but ``name``: what a cache key must contain."""
         return {k: v for k, v in asdict(self).items() if k != "name"}
@@ -128,14 +145,14 @@ PAPER_TEXT = TrainingProtocol(
     name="paper_text", init="glorot", leaky_slope=0.1, minmax_scaling=False,
     ae_batch_size=200, ae_weight_decay=1e-6, ae_lr_decay=True,
     batch_size=200, weight_decay=1e-6, scheduler_off_by_one=False, drop_last=False,
-    center_includes_labeled=False, transfer_pretrained=True)
+    center_includes_labeled=False, transfer_pretrained=True, test_split="disjoint")
 
 #: The released code (README commands), with the encoder transfer working as intended.
 AUTHORS_CODE = TrainingProtocol(
     name="authors_code", init="pytorch_default", leaky_slope=0.01, minmax_scaling=True,
     ae_batch_size=128, ae_weight_decay=0.5e-3, ae_lr_decay=False,
     batch_size=128, weight_decay=0.5e-6, scheduler_off_by_one=True, drop_last=True,
-    center_includes_labeled=True, transfer_pretrained=True)
+    center_includes_labeled=True, transfer_pretrained=True, test_split="resampled")
 
 #: The released code exactly as it runs: the pre-trained weights are never copied into phi.
 AUTHORS_CODE_AS_RELEASED = replace(AUTHORS_CODE, name="authors_code_as_released",
