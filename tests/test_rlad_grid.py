@@ -54,7 +54,8 @@ def test_one_smoke_cell_per_family_returns_metrics_in_unit_interval(method, tmp_
     out = E.rlad_cell(config, {"data_dir": str(tmp_path), "on_missing": "demo"})  # empty dir: demo series
     m = out["metrics"]
     assert {"precision", "recall", "f1", "f1_pa"} <= set(m)
-    rates = {k: v for k, v in m.items() if k.split("_")[0] in ("precision", "recall", "f1")}
+    assert set(E.TS_METRICS) <= set(m)  # every method: authors' tolerant F1 (+P/R), VUS-PR, range-F1
+    rates = {k: v for k, v in m.items() if k.split("_")[0] in ("precision", "recall", "f1", "range", "vus")}
     assert all(0 <= v <= 1 for v in rates.values()), rates
     assert out["info"]["n_test_anomalies"] > 0
     if method == "rlad":
@@ -66,7 +67,7 @@ def test_one_smoke_cell_per_family_returns_metrics_in_unit_interval(method, tmp_
         n_labels = info["labels_anomaly"] + info["labels_normal"]
         assert n_labels == round(config["budget"] * info["n_train_windows"])
     if method in E.SCORE_BASED or method in E.WINDOW_DETECTORS:
-        assert {"f1_test_opt", "precision_test_opt"} <= set(m)
+        assert {"f1_test_opt", "precision_test_opt", "f1_authors_test_opt", "range_f1_test_opt"} <= set(m)
         assert m["f1_test_opt"] >= m["f1"] - 1e-12  # the test-optimal threshold is an upper bound
 
 
@@ -102,3 +103,23 @@ def test_budget_semi_labels_match_the_budget_and_the_anomaly_ratio():
     assert np.sum(tiny == -1) == 1 and np.sum(tiny != 0) == 5
     with pytest.raises(ValueError, match="budget"):
         E.budget_semi_labels(y, 1.5, seed=0)
+
+
+def test_cells_cached_before_the_new_metrics_are_listed_and_refreshed(tmp_path):
+    from semiad.experiments.cache import ResultCache
+
+    (tmp_path / "empty").mkdir()
+    kwargs = {"benchmarks": ("yahoo_a2",), "methods": ("sr",), "data_dir": str(tmp_path / "empty"),
+              "on_missing": "demo", "cache_root": str(tmp_path / "cache"), "progress": False}
+    _, records = E.run_rlad_grid("smoke", **kwargs)
+    assert E.stale_records(records) == []
+    fresh = records[0]["metrics"]
+    old = {k: v for k, v in fresh.items() if not k.startswith(("f1_authors", "range_f1", *E.TS_METRICS))}
+    stripped = {k: v for k, v in records[0].items() if k != "checksum"}
+    ResultCache(kwargs["cache_root"]).put({**stripped, "metrics": old})  # a record from before #16
+    results, records = E.run_rlad_grid("smoke", **kwargs)
+    assert E.stale_records(records) == [0] and "f1_authors" not in set(results["metric"])
+    assert records[0]["metrics"]["f1"] == fresh["f1"]  # the old record was used as it is
+    results, records = E.run_rlad_grid("smoke", refresh_metrics=True, **kwargs)
+    assert E.stale_records(records) == [] and set(E.TS_METRICS) <= set(results["metric"])
+    assert records[0]["metrics"] == pytest.approx(fresh)

@@ -73,6 +73,8 @@ SCORE_BASED = ("sr", "srcnn", "autoencoder", "luminol")
 #: Detectors trained on the pooled training windows of a benchmark (not per series).
 WINDOW_DETECTORS = ("deep_sad", "dagmm")
 UNSUPERVISED = ("spot", "dspot", "dagmm") + SCORE_BASED
+#: Metrics every cell reports besides the strict pooled P/R/F1 (``semiad.metrics_ts``, issue #16).
+TS_METRICS = ("precision_authors", "recall_authors", "f1_authors", "vus_pr", "range_f1")
 #: Baselines of Sec. 6.4 that semiad does not run (listed as "not run" in comparison tables).
 NOT_RUN: dict[str, str] = {}
 
@@ -250,6 +252,36 @@ def _pr(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, suffix: str = "") -
     return out
 
 
+def _series_metrics(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, scores: np.ndarray | None = None,
+                    suffix: str = "") -> dict[str, float]:
+    """The metrics of :mod:`semiad.metrics_ts` on the test points, cut into series by ``groups``.
+
+    ``precision/recall/f1_authors``: the authors' tolerant smoothed per-series evaluation
+    (:func:`~semiad.metrics_ts.authors_f1`, ±5 steps, mean over the series with test points);
+    ``range_f1``: range-based F1 pooled over series; ``vus_pr`` (only when ``scores`` are given): mean
+    VUS-PR over the series with a test anomaly. Same predictions as the strict pooled ``f1``.
+    """
+    from semiad.metrics_ts import authors_f1, range_f1, split_by_group, vus_pr
+
+    ys, ps = split_by_group(y, groups), split_by_group(np.asarray(pred).astype(np.int64), groups)
+    tol = authors_f1(ys, ps)
+    out = {f"precision_authors{suffix}": tol["precision"], f"recall_authors{suffix}": tol["recall"],
+           f"f1_authors{suffix}": tol["f1"], f"range_f1{suffix}": range_f1(ys, ps)}
+    if scores is not None:
+        out[f"vus_pr{suffix}"] = vus_pr(ys, split_by_group(scores, groups))
+    return out
+
+
+def spot_scores(stream: np.ndarray, result) -> np.ndarray:
+    """A continuous SPOT/DSPOT score for VUS-PR: the excess over the threshold in force at each point,
+    ``max(x - upper, lower - x)`` in value units (> 0 exactly at the alarms of a point-wise comparison)."""
+    stream = np.asarray(stream, np.float64)
+    score = stream - np.asarray(result.upper, np.float64)
+    if result.lower is not None:
+        score = np.maximum(score, np.asarray(result.lower, np.float64) - stream)
+    return np.nan_to_num(score, nan=0.0, posinf=1e12, neginf=-1e12)  # an infinite threshold: never an alarm
+
+
 # ---------------------------------------------------------------------------------------------
 # methods
 def rlad_n_al(budget: float, n_train_windows: int, benchmark: str, max_episodes: int) -> tuple[int, int]:
@@ -369,10 +401,12 @@ def rlad_cell(config: dict, runtime: dict) -> dict:
                                  runtime.get("device", "cpu"))
         info.update(fit_info)
         Xt, yt, gt = _windows(parts, "test")
-        metrics = _pr(yt, det.predict(Xt), gt)
+        s_te = det.decision_function(Xt)  # q1 - q0
+        pred = (s_te > 0).astype(np.int64)  # = det.predict(Xt)
+        metrics = {**_pr(yt, pred, gt), **_series_metrics(yt, pred, gt, s_te)}
         metrics["label_fraction"] = fit_info["labels_queried"] / max(fit_info["n_train_windows"], 1)
     elif name in ("spot", "dspot"):
-        alarms = []
+        alarms, excess = [], []
         for part in parts:
             raw_train, raw_test = part["train"][2], part["test"][2]
             det = SPOT() if name == "spot" else DSPOT()
@@ -381,10 +415,15 @@ def rlad_cell(config: dict, runtime: dict) -> dict:
                 head, stream = raw_test[:cal], raw_test[cal:]
             else:
                 head, stream = raw_train, raw_test
-            a = np.concatenate((np.zeros(len(head), bool), det.fit(head).predict(stream).alarms))
+            result = det.fit(head).predict(stream)
+            a = np.concatenate((np.zeros(len(head), bool), result.alarms))
             alarms.append(a.astype(np.int64))
+            e = spot_scores(stream, result)
+            floor = float(e.min()) if len(e) else 0.0  # the head is predicted normal: never above the stream
+            excess.append(np.concatenate((np.full(len(head), floor), e)))
         pred, yt, gt = _evaluation_points(parts, alarms, "test")
-        metrics = _pr(yt, pred, gt)
+        s_te, _, _ = _evaluation_points(parts, excess, "test")
+        metrics = {**_pr(yt, pred, gt), **_series_metrics(yt, pred, gt, s_te)}
     elif name in SCORE_BASED or name in WINDOW_DETECTORS:
         if name in WINDOW_DETECTORS:
             X_tr, y_tr, _ = _windows(parts, "train")
@@ -404,8 +443,10 @@ def rlad_cell(config: dict, runtime: dict) -> dict:
             s_te, yt, gt = _evaluation_points(parts, scores, "test")
         thr_train = best_f1_threshold(y_tr, s_tr)["threshold"]
         thr_test = best_f1_threshold(yt, s_te)["threshold"]
-        metrics = {**_pr(yt, (s_te >= thr_train).astype(int), gt),
-                   **_pr(yt, (s_te >= thr_test).astype(int), gt, "_test_opt")}
+        pred, pred_opt = (s_te >= thr_train).astype(np.int64), (s_te >= thr_test).astype(np.int64)
+        metrics = {**_pr(yt, pred, gt), **_pr(yt, pred_opt, gt, "_test_opt"),
+                   **_series_metrics(yt, pred, gt, s_te),
+                   **_series_metrics(yt, pred_opt, gt, None, "_test_opt")}
         info.update(threshold_train=thr_train, threshold_test_opt=thr_test)
     else:
         raise ValueError(f"unknown method {name!r}")
@@ -437,18 +478,42 @@ def records_to_frame(records: list[dict]) -> pd.DataFrame:
 def run_rlad_grid(profile: str = "quick", *, benchmarks=("yahoo_a1", "yahoo_a2"), budgets=None, seeds=None,
                   methods=None, n_jobs: int = 1, backend: str = "loky", device: str = "cpu",
                   data_dir: str | os.PathLike | None = None, on_missing: str = "error",
-                  cache_root: str | None = None, progress: bool = True,
+                  cache_root: str | None = None, progress: bool = True, refresh_metrics: bool = False,
                   **split) -> tuple[pd.DataFrame, list[dict]]:
-    """Run (or load from cache) the Table 2/3 grid; return tidy results and the raw records."""
+    """Run (or load from cache) the Table 2/3 grid; return tidy results and the raw records.
+
+    Cells cached before the metrics of :data:`TS_METRICS` existed (issue #16) lack them (their rows are
+    simply absent; :func:`stale_records` lists them). ``refresh_metrics=True`` recomputes exactly those
+    cells (same configs and hashes; the new record replaces the old file).
+    """
     sources = dataset_sources(benchmarks, data_dir, on_missing)
     configs = build_configs(profile, benchmarks, budgets, seeds, methods, sources, **split)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
     cost = {"rlad": 0, "luminol": 1, "deep_sad": 2, "dagmm": 3, "srcnn": 4, "autoencoder": 5}
-    records = run_grid(configs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
-                       progress=progress, desc="RLAD Table 2/3 cells",
-                       priority=lambda c: (cost.get(c["method"], 9), -(c["budget"] or 0)))
+
+    def grid(cfgs: list[dict]) -> list[dict]:
+        return run_grid(cfgs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+                        progress=progress, desc="RLAD Table 2/3 cells",
+                        priority=lambda c: (cost.get(c["method"], 9), -(c["budget"] or 0)))
+
+    records = grid(configs)
+    stale = stale_records(records)
+    if refresh_metrics and stale:
+        from semiad.experiments.cache import ResultCache
+
+        cache = ResultCache(cache_root)
+        for i in stale:
+            cache.cell_path(configs[i]).unlink(missing_ok=True)
+        for i, rec in zip(stale, grid([configs[i] for i in stale]), strict=True):
+            records[i] = rec
     return records_to_frame(records), records
+
+
+def stale_records(records: list[dict]) -> list[int]:
+    """Indices of successful records without every metric of :data:`TS_METRICS` (cached before #16)."""
+    return [i for i, r in enumerate(records)
+            if r.get("status") == "ok" and not set(TS_METRICS) <= set(r.get("metrics", {}))]
 
 
 # ---------------------------------------------------------------------------------------------
