@@ -56,6 +56,7 @@ import pandas as pd
 from semiad.experiments.grid import register_task, run_grid, tidy_frame
 from semiad.models.protocol import DEFAULT as DEEP_SAD_PROTOCOL
 from semiad.profiles import check_profile
+from semiad.rl.rlad_protocol import RLADProtocol, protocol_named
 
 PAPER = "rlad"
 WINDOW = 25
@@ -113,13 +114,17 @@ def sizes_for(profile: str, benchmark: str) -> dict:
     return sizes
 
 
-def method_params(name: str, sizes: dict, benchmark: str) -> dict:
-    """Hyperparameters of one method under a profile."""
+def method_params(name: str, sizes: dict, benchmark: str, protocol: RLADProtocol | None = None) -> dict:
+    """Hyperparameters of one method under a profile (and, for RLAD, a training protocol:
+    :meth:`semiad.rl.rlad_protocol.RLADProtocol.rlad_params`; ``None`` = the pre-protocol params)."""
     if name == "rlad":
         from semiad.rl.rlad import GAMMA
-        return {"gamma": GAMMA[FAMILY[benchmark]], "max_episodes": sizes["max_episodes"],
-                "steps_per_episode": sizes["steps_per_episode"], "warmup_updates": sizes["warmup_updates"],
-                "lp_max_unlabeled": sizes["lp_max_unlabeled"]}
+        params = {"gamma": GAMMA[FAMILY[benchmark]], "max_episodes": sizes["max_episodes"],
+                  "steps_per_episode": sizes["steps_per_episode"], "warmup_updates": sizes["warmup_updates"],
+                  "lp_max_unlabeled": sizes["lp_max_unlabeled"]}
+        if protocol is not None:
+            params.update(protocol.rlad_params(FAMILY[benchmark], sizes["max_episodes"]))
+        return params
     if name == "srcnn":
         return {"epochs": sizes["srcnn_epochs"]}
     if name == "autoencoder":
@@ -139,15 +144,22 @@ def method_params(name: str, sizes: dict, benchmark: str) -> dict:
 
 def build_configs(profile: str = "quick", benchmarks=("yahoo_a1", "yahoo_a2"), budgets=None, seeds=None,
                   methods=None, data_sources: dict[str, str] | None = None, split_mode: str | None = None,
-                  test_fraction: float = 0.2, max_series: int | None = -1,
-                  max_points: int | None = -1) -> list[dict]:
+                  test_fraction: float | None = None, max_series: int | None = -1,
+                  max_points: int | None = -1, protocol: str | RLADProtocol | None = None) -> list[dict]:
     """Every cell of the grid, validated before anything runs.
 
     ``budgets``: fractions in (0, 1]; default: the profile's budgets of each benchmark's family.
     Unsupervised methods get one cell per (benchmark, seed) with ``budget=None`` (shared by all
     budgets). ``max_series`` / ``max_points``: -1 = the profile's value, None = all.
+    ``protocol``: an RLAD training protocol (:mod:`semiad.rl.rlad_protocol`, ``"paper_text"`` or
+    ``"authors_code"``) setting RLAD's discount, replay size, query rule and episodes and every cell's
+    split (``split_mode`` / ``test_fraction``, when given, override its split); ``None`` (default) = the
+    configs as before protocols existed (``test_fraction`` 0.2, :data:`DEFAULT_SPLIT`).
     """
     check_profile(profile)
+    protocol = protocol_named(protocol)
+    if test_fraction is None:
+        test_fraction = 0.2 if protocol is None else protocol.test_fraction
     benchmarks = tuple(benchmarks)
     for b in benchmarks:
         if b not in BENCHMARKS:
@@ -175,11 +187,13 @@ def build_configs(profile: str = "quick", benchmarks=("yahoo_a1", "yahoo_a2"), b
         data = {"benchmark": bench, "data_source": sources.get(bench, "real"),
                 "max_series": sizes["max_series"] if max_series == -1 else max_series,
                 "max_points": sizes["max_points"] if max_points == -1 else max_points,
-                "split": {"mode": split_mode or DEFAULT_SPLIT[bench], "test_fraction": float(test_fraction)}}
+                "split": {"mode": split_mode or (DEFAULT_SPLIT[bench] if protocol is None
+                                                 else protocol.split_mode(DEFAULT_SPLIT[bench])),
+                          "test_fraction": float(test_fraction)}}
         bench_budgets = sizes["budgets"][FAMILY[bench]] if budgets is None else budgets
         for seed in seeds:
             for m in methods:
-                params = method_params(m, sizes, bench)
+                params = method_params(m, sizes, bench, protocol)
                 cell_budgets = bench_budgets if m in SEMI_SUPERVISED else (None,)
                 for b in cell_budgets:
                     configs.append({"task": "rlad", **data, "method": m, "seed": int(seed),
@@ -284,11 +298,16 @@ def spot_scores(stream: np.ndarray, result) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------------
 # methods
-def rlad_n_al(budget: float, n_train_windows: int, benchmark: str, max_episodes: int) -> tuple[int, int]:
-    """(N_al, queries): the paper's N_al for the budget, raised so that <= max_episodes episodes spend it."""
+def rlad_n_al(budget: float, n_train_windows: int, benchmark: str, max_episodes: int,
+              rule: str = "paper_table") -> tuple[int, int]:
+    """(N_al, queries). ``rule="paper_table"``: the paper's N_al for the budget, raised so that
+    <= max_episodes episodes spend it; ``"spread"`` (the authors' code, :mod:`semiad.rl.rlad_protocol`):
+    ceil(queries / max_episodes), the budget spread evenly over a fixed number of episodes."""
     from semiad.rl.rlad import BUDGETS, RLADDetector
 
-    paper = BUDGETS[FAMILY[benchmark]].get(round(budget, 6))
+    if rule not in ("paper_table", "spread"):
+        raise ValueError(f"rule must be 'paper_table' or 'spread', got {rule!r}")
+    paper = BUDGETS[FAMILY[benchmark]].get(round(budget, 6)) if rule == "paper_table" else None
     n_queries, _ = RLADDetector.episodes_for_budget(budget, n_train_windows, paper or 1)
     n_al = max(paper or 1, math.ceil(n_queries / max_episodes))
     return n_al, n_queries
@@ -297,12 +316,15 @@ def rlad_n_al(budget: float, n_train_windows: int, benchmark: str, max_episodes:
 def fit_rlad(parts: list[dict], benchmark: str, budget: float, params: dict, seed: int, device: str = "cpu"):
     """Fit RLAD on the training windows of all series; returns (detector, info)."""
     from semiad.rl.rlad import RLADDetector
+    from semiad.rl.rlad_protocol import LEGACY_QUERY_RULE, LEGACY_REPLAY_SIZE
 
     X, y, g = _windows(parts, "train")
-    n_al, n_queries = rlad_n_al(budget, len(X), benchmark, params["max_episodes"])
+    n_al, n_queries = rlad_n_al(budget, len(X), benchmark, params["max_episodes"],
+                                params.get("queries_per_episode", LEGACY_QUERY_RULE))
     det = RLADDetector(n_al=n_al, gamma=params["gamma"], steps_per_episode=params["steps_per_episode"],
                        warmup_updates=params["warmup_updates"], lp_max_unlabeled=params["lp_max_unlabeled"],
-                       device=device, random_state=seed)
+                       replay_size=params.get("replay_size", LEGACY_REPLAY_SIZE), device=device,
+                       random_state=seed)
     det.fit(X, y, budget=budget, groups=g)
     counts = det.ledger_.counts()
     info = {"n_al": n_al, "n_episodes": len(det.history_), "n_train_windows": len(X),
@@ -479,7 +501,7 @@ def run_rlad_grid(profile: str = "quick", *, benchmarks=("yahoo_a1", "yahoo_a2")
                   methods=None, n_jobs: int = 1, backend: str = "loky", device: str = "cpu",
                   data_dir: str | os.PathLike | None = None, on_missing: str = "error",
                   cache_root: str | None = None, progress: bool = True, refresh_metrics: bool = False,
-                  **split) -> tuple[pd.DataFrame, list[dict]]:
+                  protocol: str | RLADProtocol | None = None, **split) -> tuple[pd.DataFrame, list[dict]]:
     """Run (or load from cache) the Table 2/3 grid; return tidy results and the raw records.
 
     Cells cached before the metrics of :data:`TS_METRICS` existed (issue #16) lack them (their rows are
@@ -487,7 +509,7 @@ def run_rlad_grid(profile: str = "quick", *, benchmarks=("yahoo_a1", "yahoo_a2")
     cells (same configs and hashes; the new record replaces the old file).
     """
     sources = dataset_sources(benchmarks, data_dir, on_missing)
-    configs = build_configs(profile, benchmarks, budgets, seeds, methods, sources, **split)
+    configs = build_configs(profile, benchmarks, budgets, seeds, methods, sources, protocol=protocol, **split)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
     cost = {"rlad": 0, "luminol": 1, "deep_sad": 2, "dagmm": 3, "srcnn": 4, "autoencoder": 5}
