@@ -123,3 +123,39 @@ def test_cells_cached_before_the_new_metrics_are_listed_and_refreshed(tmp_path):
     results, records = E.run_rlad_grid("smoke", refresh_metrics=True, **kwargs)
     assert E.stale_records(records) == [] and set(E.TS_METRICS) <= set(results["metric"])
     assert records[0]["metrics"] == pytest.approx(fresh)
+
+
+def test_claims_under_every_metric_from_a_synthetic_frame():
+    # per metric: RLAD vs SPOT / Deep SAD on A1 at 1 % and 10 %; values chosen so each claim's verdict differs
+    values = {  # metric -> (RLAD 1%, RLAD 10%, SPOT, Deep SAD 1%, Deep SAD 10%)
+        "f1": (0.32, 0.85, 0.2, 0.1, 0.5),          # gain 0.6 holds; 0.85 ~ 0.8 holds; max ratio 3.2 < 10
+        "f1_authors": (0.5, 0.95, 0.4, 0.05, 0.9),  # gain 0.25 fails; 0.95 fails; ratio 10 holds
+        "vus_pr": (0.3, 0.7, 0.1, 0.01, 0.7),       # gain 2.0 holds; 0.7 holds (|0.1| <= 0.1); ratio 30
+    }
+    rows = []
+    for metric, (r1, r10, spot, d1, d10) in values.items():
+        for method, budget, v in (("RLAD", 0.01, r1), ("RLAD", 0.1, r10), ("SPOT", None, spot),
+                                  ("Deep SAD", 0.01, d1), ("Deep SAD", 0.1, d10)):
+            rows.append({"method": method, "dataset": "yahoo_a1", "budget": budget, "seed": 0,
+                         "metric": metric, "value": v})
+    claims = E.claims_by_metric(pd.DataFrame(rows), load_reported("rlad_claims"))
+    assert list(claims.columns[:4]) == ["claim", "metric", "holds", "evidence"]
+    assert len(claims) == len(load_reported("rlad_claims")) * len(E.CLAIM_METRICS)
+
+    def verdict(text, metric):
+        row = claims[claims["claim"].str.contains(text, regex=False) & (claims["metric"] == metric)]
+        assert len(row) == 1
+        return row.iloc[0]
+
+    assert verdict("59%", "f1")["holds"] and verdict("59%", "f1")["ours"] == pytest.approx(0.6)
+    assert not verdict("59%", "f1_authors")["holds"]
+    assert verdict("59%", "vus_pr")["ours"] == pytest.approx(2.0)
+    assert verdict("0.8 with 10%", "f1")["holds"] and not verdict("0.8 with 10%", "f1_authors")["holds"]
+    dsad = {m: verdict("10x Deep SAD", m) for m in ("f1", "f1_authors", "vus_pr")}
+    assert dsad["f1"]["ours"] == pytest.approx(3.2) and not dsad["f1"]["holds"]  # max(0.32/0.1, 0.85/0.5)
+    assert dsad["f1_authors"]["ours"] == pytest.approx(10.0) and dsad["f1_authors"]["holds"]
+    assert dsad["vus_pr"]["ours"] == pytest.approx(30.0) and "1%" in dsad["vus_pr"]["evidence"]
+    # a metric absent from the results (range_f1 here) and benchmarks not run: "not run", holds NA
+    assert (claims.loc[claims["metric"] == "range_f1", "status"] == "not run").all()
+    assert (claims.loc[claims["dataset"] == "kpi", "status"] == "not run").all()
+    assert claims.loc[claims["status"] == "not run", "holds"].isna().all()
