@@ -554,7 +554,13 @@ def expand_budgets(results: pd.DataFrame) -> pd.DataFrame:
 
 def prf_table(results: pd.DataFrame, suffix: str = "") -> pd.DataFrame:
     """Mean over seeds of precision / recall / F1 per benchmark x budget x method (Table 2/3 layout)."""
-    wanted = [f"precision{suffix}", f"recall{suffix}", f"f1{suffix}"]
+    return metric_table(results, [f"precision{suffix}", f"recall{suffix}", f"f1{suffix}"])
+
+
+def metric_table(results: pd.DataFrame, wanted) -> pd.DataFrame:
+    """Mean over seeds of the metrics ``wanted`` per benchmark x budget x method (one column each, in order;
+    e.g. ``list(CLAIM_METRICS)`` for the four F1-like metrics side by side)."""
+    wanted = list(wanted)
     sub = expand_budgets(results)
     sub = sub[sub["metric"].isin(wanted)]
     table = sub.groupby(["dataset", "budget", "method", "metric"])["value"].mean().unstack("metric")
