@@ -210,8 +210,8 @@ class DADS(BaseDetector):
         extra: dict = {}
         if self.ou_noise is not None:
             mu, theta, sigma = self.ou_noise
-            extra["action_noise"] = OrnsteinUhlenbeckActionNoise(np.array([mu]), np.array([sigma]), theta=theta,
-                                                                 dt=1.0)
+            extra["action_noise"] = OrnsteinUhlenbeckActionNoise(
+                np.array([mu]), np.array([sigma]), theta=theta, dt=1.0)
         if not self.bootstrap_at_episode_end:
             extra["replay_buffer_kwargs"] = {"handle_timeout_termination": False}
         model = _SAC(

@@ -157,7 +157,7 @@ class DADSProtocol:
         if self.action_low not in (0.0, -1.0):
             raise ValueError(f"action_low must be 0.0 or -1.0, got {self.action_low!r}")
         if not self.action_low <= self.th_score <= 1.0:
-            raise ValueError(f"th_score must lie in the action range [{self.action_low}, 1], got {self.th_score}")
+            raise ValueError(f"th_score must lie in [{self.action_low}, 1], got {self.th_score}")
         if self.detector_mix is not None:
             mix = tuple(float(p) for p in self.detector_mix)
             if len(mix) != len(MIX_DETECTORS) or min(mix) < 0 or abs(sum(mix) - 1) > 1e-9:
