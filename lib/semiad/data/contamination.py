@@ -20,6 +20,14 @@ split below implements the protocol as described by the DADS paper and its repro
    on known and unknown anomalies separately (:meth:`ContaminationSplit.mask`).
 5. Features are scaled with a scaler fit on the final training rows only (scikit-learn
    ``StandardScaler`` by default), then applied to validation and test.
+
+The DADS authors' loader (``shared/protocols/dads.md``, "Data and protocol as coded") differs in four
+options, each a keyword here (defaults = the protocol above): ``split="sklearn"`` (two stratified
+``train_test_split`` calls with ``random_state=seed``, normal classes merged for stratification),
+``scale="standard_minmax"`` (standardise, then min-max to [0, 1], both fit on train),
+``labeled_rounding="floor"`` with ``labeled_of="known_class"`` (int(0.1 x known-class train anomalies),
+at least 1), and ``contamination_count="per_normal"`` (int(min(c, anomaly share of the data) x
+#train normals) unlabeled anomalies, capped by the pool; every train normal kept).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from semiad.data.multiclass import MultiClassDataset
@@ -35,7 +44,10 @@ from semiad.data.splits import check_ratio
 from semiad.models.base import KNOWN_ANOMALY, UNLABELED
 
 LABELED_OF = ("all_anomalies", "known_class")
-SCALES = ("standard", "minmax", None)
+SCALES = ("standard", "minmax", "standard_minmax", None)
+SPLITS = ("semiad", "sklearn")
+ROUNDINGS = ("round", "floor")
+CONTAMINATION_COUNTS = ("share", "per_normal")
 MASK_KINDS = ("all", "known", "unknown")
 
 
@@ -115,6 +127,19 @@ def _stratified_three_way(classes: np.ndarray, fractions: tuple[float, float, fl
     return tuple(np.concatenate(p).astype(np.int64) for p in parts)  # type: ignore[return-value]
 
 
+def _sklearn_three_way(classes: np.ndarray, y: np.ndarray, fractions: tuple[float, float, float],
+                       seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The authors' split: ``train_test_split`` of all rows (test share val + test), then of the rest
+    (test share test / (val + test)), both stratified by class with the normal classes merged."""
+    strata = np.where(y == 0, "normal", classes.astype(str))
+    rows = np.arange(len(y))
+    train, rest = train_test_split(rows, test_size=fractions[1] + fractions[2], stratify=strata,
+                                   random_state=seed)
+    val, test = train_test_split(rest, test_size=fractions[2] / (fractions[1] + fractions[2]),
+                                 stratify=strata[rest], random_state=seed)
+    return train.astype(np.int64), val.astype(np.int64), test.astype(np.int64)
+
+
 def _unlabeled_counts(n_normal: int, n_pool: int, contamination: float) -> tuple[int, int, bool]:
     """(normals, anomalies, normals_subsampled) for an unlabeled set with the given anomaly share.
 
@@ -137,7 +162,9 @@ def make_contamination_split(ds: MultiClassDataset, contamination: float, seed: 
                              labeled_fraction: float = 0.1, labeled_of: str = "all_anomalies",
                              train_val_test: tuple[float, float, float] = (0.6, 0.2, 0.2),
                              scale: str | None = "standard",
-                             max_train: int | None = None) -> ContaminationSplit:
+                             max_train: int | None = None, split: str = "semiad",
+                             labeled_rounding: str = "round",
+                             contamination_count: str = "share") -> ContaminationSplit:
     """One draw of the DADS protocol (module docstring) for ``contamination`` in [0, 1).
 
     ``labeled_fraction`` / ``labeled_of`` set the number of labeled known-class anomalies;
@@ -152,6 +179,10 @@ def make_contamination_split(ds: MultiClassDataset, contamination: float, seed: 
         raise ValueError(f"labeled_of must be one of {LABELED_OF}, got {labeled_of!r}")
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    for key, value, allowed in (("split", split, SPLITS), ("labeled_rounding", labeled_rounding, ROUNDINGS),
+                                ("contamination_count", contamination_count, CONTAMINATION_COUNTS)):
+        if value not in allowed:
+            raise ValueError(f"{key} must be one of {allowed}, got {value!r}")
     fractions = tuple(float(f) for f in train_val_test)
     if len(fractions) != 3 or min(fractions) < 0 or fractions[0] == 0 or abs(sum(fractions) - 1) > 1e-9:
         raise ValueError(f"train_val_test must be three non-negative fractions summing to 1 with a "
@@ -163,13 +194,19 @@ def make_contamination_split(ds: MultiClassDataset, contamination: float, seed: 
 
     rng = np.random.default_rng(int(seed))
     classes, y = ds.classes, ds.y
-    train, val, test = _stratified_three_way(classes, fractions, rng)  # type: ignore[arg-type]
+    if split == "semiad":
+        train, val, test = _stratified_three_way(classes, fractions, rng)  # type: ignore[arg-type]
+    else:
+        if min(fractions[1:]) == 0:
+            raise ValueError("split='sklearn' needs positive validation and test shares")
+        train, val, test = _sklearn_three_way(classes, y, fractions, int(seed))  # type: ignore[arg-type]
 
     tr_normal = train[y[train] == 0]
     tr_anom = train[y[train] == 1]
     tr_known = train[classes[train] == ds.known_class]
     base = len(tr_anom) if labeled_of == "all_anomalies" else len(tr_known)
-    n_lab = int(round(labeled_fraction * base))
+    share = labeled_fraction * base
+    n_lab = int(share) if labeled_rounding == "floor" else int(round(share))
     if labeled_fraction > 0 and len(tr_known) > 0:
         n_lab = max(n_lab, 1)
     labeled_capped = n_lab > len(tr_known)
@@ -177,7 +214,11 @@ def make_contamination_split(ds: MultiClassDataset, contamination: float, seed: 
     labeled = rng.choice(tr_known, size=n_lab, replace=False) if n_lab else np.empty(0, np.int64)
     pool = np.setdiff1d(tr_anom, labeled)  # known remainder + every unknown class (sorted)
 
-    n_norm, n_cont, normals_subsampled = _unlabeled_counts(len(tr_normal), len(pool), contamination)
+    if contamination_count == "share":
+        n_norm, n_cont, normals_subsampled = _unlabeled_counts(len(tr_normal), len(pool), contamination)
+    else:  # the authors' count: per train normal, the ratio capped at the data's anomaly share
+        n_norm, normals_subsampled = len(tr_normal), False
+        n_cont = min(int(len(tr_normal) * min(contamination, float(y.mean()))), len(pool))
     capped = max_train is not None and n_norm + n_cont > max_train
     if capped:
         n_cont = min(n_cont, int(round(contamination * max_train)))
@@ -192,8 +233,10 @@ def make_contamination_split(ds: MultiClassDataset, contamination: float, seed: 
     val_idx, test_idx = rng.permutation(val), rng.permutation(test)
 
     X_train, X_val, X_test = (ds.X[i].astype(np.float64) for i in (train_idx, val_idx, test_idx))
-    if scale is not None:
-        scaler = (StandardScaler() if scale == "standard" else MinMaxScaler()).fit(X_train)
+    scalers = {"standard": (StandardScaler,), "minmax": (MinMaxScaler,),
+               "standard_minmax": (StandardScaler, MinMaxScaler), None: ()}[scale]
+    for make_scaler in scalers:  # each fit on the (already transformed) training rows
+        scaler = make_scaler().fit(X_train)
         X_train = scaler.transform(X_train)
         X_val = scaler.transform(X_val) if len(X_val) else X_val
         X_test = scaler.transform(X_test) if len(X_test) else X_test
@@ -214,6 +257,7 @@ def make_contamination_split(ds: MultiClassDataset, contamination: float, seed: 
         "labeled_fraction": float(labeled_fraction), "labeled_of": labeled_of,
         "known_class": ds.known_class.item() if isinstance(ds.known_class, np.generic) else ds.known_class,
         "unknown_classes": tuple(ds.unknown_classes), "train_val_test": fractions, "scale": scale,
+        "split": split, "labeled_rounding": labeled_rounding, "contamination_count": contamination_count,
         "n_val": len(val_idx), "n_test": len(test_idx),
     }
     return ContaminationSplit(

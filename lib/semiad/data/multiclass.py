@@ -66,6 +66,16 @@ ANNTHYROID_FEATURES: tuple[str, ...] = (
 CTG_FEATURES: tuple[str, ...] = (
     "LB", "AC", "FM", "UC", "DL", "DS", "DP", "ASTV", "MSTV", "ALTV", "MLTV", "Width", "Min", "Max",
     "Nmax", "Nzeros", "Mode", "Mean", "Median", "Variance", "Tendency")
+#: The ten FHR-pattern indicator columns of the "Raw Data" sheet: a one-hot copy of CLASS (label leak).
+CTG_PATTERN_INDICATORS: tuple[str, ...] = ("A", "B", "C", "D", "E", "AD", "DE", "LD", "FS", "SUSP")
+#: The DADS authors' 34 CTG columns, in their order: the header of ``data/multi_class_ad/cardio.csv`` at
+#: commit 8a312af minus CLASS (dropped by their loader) and NSP (the label). The column the protocol note
+#: left unrecorded is LBE (a copy of LB); DR (always 0) is not among them.
+CTG_AUTHORS_FEATURES: tuple[str, ...] = (
+    "b", "e", "LBE", "LB", "AC", "FM", "UC", "ASTV", "MSTV", "ALTV", "MLTV", "DL", "DS", "DP", "Width",
+    "Min", "Max", "Nmax", "Nzeros", "Mode", "Mean", "Median", "Variance", "Tendency",
+    *CTG_PATTERN_INDICATORS)
+CTG_FEATURE_SETS: dict[str, tuple[str, ...]] = {"clean21": CTG_FEATURES, "authors": CTG_AUTHORS_FEATURES}
 UNSW_CATEGORICAL: tuple[str, ...] = ("proto", "service", "state")
 UNSW_DROP: tuple[str, ...] = ("id", "label", "attack_cat")
 #: UCI HAR shapes (README of the official archive): 7352 train + 2947 test windows, 561 features.
@@ -176,8 +186,11 @@ def read_annthyroid(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, tuple[st
     return table[:, :21], classes, ANNTHYROID_FEATURES
 
 
-def read_ctg(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """UCI CTG.xls, sheet "Raw Data": the 21 features and NSP; rows without NSP are dropped.
+def read_ctg(path: Path, feature_set: str = "clean21") -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """UCI CTG.xls, sheet "Raw Data": the features and NSP; rows without NSP are dropped.
+
+    ``feature_set``: ``"clean21"`` (the 21 UCI/ODDS measurements) or ``"authors"`` (the DADS authors'
+    34 columns, :data:`CTG_AUTHORS_FEATURES`; their pattern indicators copy CLASS, which nearly fixes NSP).
 
     The .xls format is read by pandas through ``xlrd`` (pinned in requirements.txt).
     """
@@ -188,17 +201,20 @@ def read_ctg(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*xlrd engine is deprecated.*")
         sheet = pd.read_excel(path, sheet_name="Raw Data", engine="xlrd")
-    missing = [c for c in (*CTG_FEATURES, "NSP") if c not in sheet.columns]
+    if feature_set not in CTG_FEATURE_SETS:
+        raise ValueError(f"feature_set must be one of {tuple(CTG_FEATURE_SETS)}, got {feature_set!r}")
+    features = CTG_FEATURE_SETS[feature_set]
+    missing = [c for c in (*features, "NSP") if c not in sheet.columns]
     if missing:
         raise ValueError(f"{path}: sheet 'Raw Data' lacks columns {missing}")
     sheet = sheet.dropna(subset=["NSP"])  # summary/blank rows, if a copy has them
-    X = sheet[list(CTG_FEATURES)].to_numpy(dtype=np.float64)
+    X = sheet[list(features)].to_numpy(dtype=np.float64)
     if not np.isfinite(X).all():
         raise ValueError(f"{path}: missing feature values in rows with an NSP label")
     classes = sheet["NSP"].to_numpy().astype(np.int64)
     if set(np.unique(classes)) - {1, 2, 3}:
         raise ValueError(f"{path}: unexpected NSP values {np.unique(classes)}")
-    return X, classes, CTG_FEATURES
+    return X, classes, features
 
 
 def read_shuttle_aad(data_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -399,7 +415,8 @@ def load_multiclass(name: str, data_dir: str | os.PathLike | None = None, on_mis
 
     ``name`` is one of :data:`MULTICLASS_DATASETS` (protocols in the module docstring);
     ``known_class`` overrides the protocol's known anomaly class (the other anomaly classes
-    become unknown). ``unsw_nb15`` also takes ``categorical="onehot"`` (default; 39 numeric +
+    become unknown). ``cardiotocography`` takes ``feature_set="clean21"`` (default) or ``"authors"``
+    (:func:`read_ctg`). ``unsw_nb15`` also takes ``categorical="onehot"`` (default; 39 numeric +
     151 one-hot = 190 features) or ``"drop"`` (39 features). ``on_missing="demo"`` returns
     :func:`make_demo_multiclass` output when the files cannot be found or downloaded;
     ``"error"`` raises :class:`DataNotFoundError` naming the file, URL and fix.
@@ -407,7 +424,7 @@ def load_multiclass(name: str, data_dir: str | os.PathLike | None = None, on_mis
     if on_missing not in ON_MISSING:
         raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
     key = _canonical(name)
-    allowed = {"categorical"} if key == "unsw_nb15" else set()
+    allowed = {"unsw_nb15": {"categorical"}, "cardiotocography": {"feature_set"}}.get(key, set())
     if set(kwargs) - allowed:
         raise TypeError(f"load_multiclass({key!r}) got unexpected options {sorted(set(kwargs) - allowed)}")
     protocol = _PROTOCOLS[key]
@@ -423,12 +440,14 @@ def load_multiclass(name: str, data_dir: str | os.PathLike | None = None, on_mis
             d = int(spec.paper_stats["d"])
             if key == "unsw_nb15" and kwargs.get("categorical", "onehot") == "drop":
                 d = 39
+            if key == "cardiotocography":
+                d = len(CTG_FEATURE_SETS[kwargs.get("feature_set", "clean21")])
             return make_demo_multiclass(key, d, protocol, known)
         raise
     if key == "annthyroid":
         X, classes, features = read_annthyroid(paths)
     elif key == "cardiotocography":
-        X, classes, features = read_ctg(paths[0])
+        X, classes, features = read_ctg(paths[0], **kwargs)
     elif key == "shuttle_aad":
         X, classes, features = read_shuttle_aad(paths[0], paths[1])
     elif key == "unsw_nb15":

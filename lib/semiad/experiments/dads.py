@@ -10,6 +10,11 @@ The validation split has labels. DADS (and DPLAN) use it to keep their best poli
 episode), as the issue asks; SSAD uses it to pick its RBF width, DevNet/VIME/XGBoost/IF/Deep SAD
 run with fixed hyperparameters. Test metrics: AUC-ROC, AUC-PR (average precision), and AUC-ROC of
 normals against the known-class / the unknown-class anomalies of the test set.
+
+``dads_protocol`` (:mod:`semiad.rl.dads_protocol`: ``"paper_text"``, default, or ``"authors_code"``, or
+any switched protocol) decides the environment, agent, data protocol, seed list and baseline
+configurations; a cell carries only the protocol fields that act on it and differ from the paper text,
+so paper-text cells keep their cache keys.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from semiad.experiments.grid import register_task, run_grid, tidy_frame
 from semiad.models.protocol import DEFAULT as DEEP_SAD_PROTOCOL
 from semiad.profiles import check_profile
+from semiad.rl.dads_protocol import DADSProtocol, dads_protocol_named
 
 PAPER = "dads"
 CONTAMINATIONS: tuple[float, ...] = (0.0, 0.02, 0.04, 0.06, 0.08, 0.10)
@@ -76,10 +82,23 @@ def default_protocol(**overrides) -> dict:
     return protocol
 
 
-def method_params(name: str, sizes: dict) -> dict:
-    """Hyperparameters of one method under a profile (documented defaults of each detector)."""
+def method_params(name: str, sizes: dict, dads_protocol: str | DADSProtocol | None = None) -> dict:
+    """Hyperparameters of one method under a profile and a DADS protocol (paper text: the documented
+    defaults of each detector; ``authors_code``: the authors' configurations, training lengths scaled
+    by the profile, :meth:`~semiad.rl.dads_protocol.DADSProtocol.baseline_params`)."""
+    proto = dads_protocol_named(dads_protocol)
     if name == "dads":
-        return {"n_episodes": sizes["dads_episodes"], "episode_length": sizes["dads_episode_length"]}
+        n, length = sizes["dads_episodes"], sizes["dads_episode_length"]
+        return {"n_episodes": n, "episode_length": length, **proto.agent_params(n, length)}
+    if name == "dplan":
+        scale = sizes["rl_steps"] / PROFILE_SIZES["paper"]["rl_steps"]
+    else:
+        scale = sizes["deep_epochs"] / PROFILE_SIZES["paper"]["deep_epochs"]
+    return proto.baseline_params(name, _semiad_params(name, sizes), scale)
+
+
+def _semiad_params(name: str, sizes: dict) -> dict:
+    """The paper-text hyperparameters of a baseline under a profile."""
     if name == "dplan":
         return {"total_timesteps": sizes["rl_steps"]}
     if name == "deep_sad":
@@ -97,14 +116,16 @@ def method_params(name: str, sizes: dict) -> dict:
 
 def build_configs(profile: str = "quick", datasets=None, contaminations=None, seeds=None,
                   methods=None, data_sources: dict[str, str] | None = None,
-                  **protocol_overrides) -> list[dict]:
-    """Every cell of the grid; validates all inputs before anything runs."""
+                  dads_protocol: str | DADSProtocol | None = None, **protocol_overrides) -> list[dict]:
+    """Every cell of the grid; validates all inputs before anything runs. ``seeds=None``: the first
+    profile-many seeds of the protocol's list (paper text 0, 1, ...; authors 1, 20, 42, ...)."""
     from semiad.data.multiclass import MULTICLASS_DATASETS
 
     sizes = PROFILE_SIZES[check_profile(profile)]
+    proto = dads_protocol_named(dads_protocol)
     datasets = tuple(sizes["datasets"] if datasets is None else datasets)
     contaminations = tuple(sizes["contaminations"] if contaminations is None else contaminations)
-    seeds = tuple(sizes["seeds"] if seeds is None else seeds)
+    seeds = proto.grid_seeds(len(sizes["seeds"])) if seeds is None else tuple(seeds)
     methods = tuple(m.name for m in METHODS) if methods is None else tuple(methods)
     for ds in datasets:
         if ds not in MULTICLASS_DATASETS:
@@ -121,9 +142,15 @@ def build_configs(profile: str = "quick", datasets=None, contaminations=None, se
     if sizes["max_train"] is not None:
         protocol["max_train"] = sizes["max_train"]
     sources = data_sources or {}
+
+    def data_protocol(ds: str) -> dict:  # explicit overrides win over the DADS protocol's options
+        options = {k: v for k, v in proto.data_options(ds).items() if k not in protocol_overrides}
+        return {**protocol, **options}
+
+    params = {m: method_params(m, sizes, proto) for m in methods}
     return [{"task": "dads", "dataset": ds, "data_source": sources.get(ds, "real"),
-             "protocol": protocol, "contamination": float(c), "seed": int(seed), "method": m,
-             "params": method_params(m, sizes)}
+             "protocol": data_protocol(ds), "contamination": float(c), "seed": int(seed), "method": m,
+             "params": params[m]}
             for ds in datasets for c in contaminations for seed in seeds for m in methods]
 
 
@@ -135,9 +162,11 @@ def make_split(config: dict, runtime: dict):
     from semiad.data.multiclass import load_multiclass
     from semiad.data.resolve import check_data_source
 
-    ds = load_multiclass(config["dataset"], runtime.get("data_dir"), runtime.get("on_missing", "error"))
-    check_data_source(config["dataset"], config["data_source"], ds.source)
     protocol = dict(config["protocol"])
+    loader = {"feature_set": protocol.pop("feature_set")} if "feature_set" in protocol else {}
+    ds = load_multiclass(config["dataset"], runtime.get("data_dir"), runtime.get("on_missing", "error"),
+                         **loader)
+    check_data_source(config["dataset"], config["data_source"], ds.source)
     protocol["train_val_test"] = tuple(protocol["train_val_test"])
     return make_contamination_split(ds, config["contamination"], config["seed"], **protocol)
 
@@ -153,8 +182,9 @@ def make_method(name: str, params: dict, seed: int, device: str):
     from semiad.models import make_detector
     if name == "deep_sad":
         p = dict(params)
-        p["lr_milestones"] = tuple(p["lr_milestones"])
-        p["hidden_dims"] = tuple(p["hidden_dims"])
+        for key in ("lr_milestones", "ae_lr_milestones", "hidden_dims"):
+            if key in p:
+                p[key] = tuple(p[key])
         return make_detector(name, random_state=seed, device=device, **p)
     return make_detector(name, random_state=seed, **params)
 
@@ -163,8 +193,10 @@ def _ssad_by_validation(params: dict, split, seed: int):
     """SSAD with its RBF width chosen on the labeled validation split (kappa = eta = 1, App. E)."""
     from semiad.models import make_detector
 
+    params = dict(params)
+    gammas = params.pop("gamma_grid", SSAD_GAMMAS_DADS)  # the authors' grid 2^-7 ... 2^2 when given
     best = (-np.inf, None, None)
-    for gamma in SSAD_GAMMAS_DADS:
+    for gamma in gammas:
         det = make_detector("ssad", gamma=gamma, random_state=seed, **params)
         det.fit(split.X_train, split.y_semi)
         val_auc = roc_auc_score(split.y_val, det.decision_function(split.X_val))
@@ -234,13 +266,15 @@ def run_dads_grid(profile: str = "quick", *, datasets=None, contaminations=None,
                   methods=None, n_jobs: int = 1, backend: str = "loky", device: str = "cpu",
                   data_dir: str | os.PathLike | None = None, on_missing: str = "error",
                   cache_root: str | None = None, progress: bool = True,
+                  dads_protocol: str | DADSProtocol | None = None,
                   **protocol_overrides) -> tuple[pd.DataFrame, list[dict]]:
-    """Run (or load from cache) the Figure 2 grid; return tidy results and the raw records."""
+    """Run (or load from cache) the Figure 2 grid under ``dads_protocol``; return tidy results and the
+    raw records."""
     sizes = PROFILE_SIZES[check_profile(profile)]
     datasets = tuple(sizes["datasets"] if datasets is None else datasets)
     sources = dataset_sources(datasets, data_dir, on_missing)
     configs = build_configs(profile, datasets, contaminations, seeds, methods, sources,
-                            **protocol_overrides)
+                            dads_protocol=dads_protocol, **protocol_overrides)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
     cost = {"dads": 0, "dplan": 1, "deep_sad": 2, "vime": 3, "devnet": 4, "ssad": 5}

@@ -31,6 +31,14 @@ probability of s in [0, 1],
   normal point down. ``unlabeled_reward="signed"`` (ours, not the paper's) rewards agreeing with IF
   instead: ``r_u * (IF(s) - 0.5)`` for "anomalous" and ``r_u * (0.5 - IF(s))`` for "normal".
 
+Authors' code (``shared/protocols/dads.md``; :class:`semiad.rl.dads_protocol.DADSProtocol` switches
+each of these on): ``adaptive_th_conf`` moves ``th_conf`` at every reset (+1 if |A| at the end of the
+last episode exceeded 1.5 x its initial size, -1 if A did not grow; the first reset takes the -1
+branch); ``detector_mix`` replaces the ensemble by one detector drawn per U draw from (IForest, HBOS,
+OC-SVM, random) with the given probabilities; ``candidates_replace=False`` draws the U candidates
+without replacement; ``t_min_draw=2`` draws from T only when it holds two rows; ``action_low=-1``
+takes the unscaled tanh action of the authors' agent.
+
 Cost: the detectors are fitted (on at most ``detector_max_fit`` unlabeled rows) and every training
 row is scored once per ``refit`` (at construction for raw features; at every reset when an
 ``embed`` function is set, i.e. the detectors see the agent's current representation). A step is
@@ -55,6 +63,8 @@ from semiad.models.base import KNOWN_ANOMALY, check_inputs
 POOL_A, POOL_T, POOL_U = 0, 1, 2
 POOL_NAMES = ("A", "T", "U")
 DETECTOR_NAMES = ("iforest", "ocsvm", "hbos")
+#: Order of ``detector_mix`` (the authors' ``clf_list``): the last entry picks a candidate at random.
+MIX_DETECTORS = ("iforest", "hbos", "ocsvm", "random")
 SAMPLING = ("ensemble", "random_detector")
 UNLABELED_REWARDS = ("paper", "signed")
 
@@ -99,6 +109,10 @@ class IndexPool:
         self._items[: self.size] = rows
         self._where[rows] = np.arange(self.size)
 
+    def sample(self, rng: np.random.Generator, k: int) -> np.ndarray:
+        """``min(k, size)`` distinct members, uniformly (the authors' candidate draw)."""
+        return self._items[rng.choice(self.size, size=min(k, self.size), replace=False)]
+
     def draw(self, rng: np.random.Generator, k: int = 1) -> np.ndarray:
         """``k`` uniform draws (with replacement; duplicates are harmless for candidate batches)."""
         return self._items[rng.integers(0, self.size, size=k)]
@@ -111,16 +125,21 @@ class IndexPool:
 class DetectorScores:
     """Per-row unsupervised scores in [0, 1]: one row per detector, plus IF's probability."""
 
-    per_detector: np.ndarray  # (3, n): iforest, ocsvm, hbos, each min-max normalised
+    per_detector: np.ndarray  # (3, n): iforest, ocsvm, hbos, each min-max normalised (NaN: not fitted)
     if_probability: np.ndarray  # (n,): pyod IForest.predict_proba(...)[:, 1]
+    fit_shape: tuple[int, int] = (0, 0)  # shape of the rows the detectors were fitted on
     ensemble: np.ndarray = field(init=False)  # (n,): their mean, computed once (steps index it)
 
     def __post_init__(self) -> None:
         self.ensemble = self.per_detector.mean(axis=0)
 
 
-def fit_detector_scores(X: np.ndarray, fit_rows: np.ndarray, seed: int) -> DetectorScores:
+def fit_detector_scores(X: np.ndarray, fit_rows: np.ndarray, seed: int,
+                        which: tuple[str, ...] = DETECTOR_NAMES) -> DetectorScores:
     """Fit IF, OC-SVM and HBOS (pyod defaults, IF seeded) on ``X[fit_rows]``; score every row.
+
+    ``which`` names the detectors to fit (IForest always: the reward needs it); the rows of the
+    others are NaN (the authors' code fits only the detectors its sampling mix can draw).
 
     Each detector's raw scores are min-max normalised over the training rows so that they can be
     averaged; IF(s) for the reward is pyod's ``predict_proba`` (linear scaling of the training
@@ -129,13 +148,16 @@ def fit_detector_scores(X: np.ndarray, fit_rows: np.ndarray, seed: int) -> Detec
     fit_X = X[fit_rows]
     detectors = (IForest(random_state=seed), OCSVM(), HBOS())
     rows = []
-    for det in detectors:
+    for name, det in zip(DETECTOR_NAMES, detectors, strict=True):
+        if name != "iforest" and name not in which:
+            rows.append(np.full(len(X), np.nan))
+            continue
         det.fit(fit_X)
         s = det.decision_function(X)
         span = np.ptp(s)
         rows.append((s - s.min()) / span if span > 0 else np.zeros_like(s))
     prob = detectors[0].predict_proba(X)[:, 1]
-    return DetectorScores(np.vstack(rows).astype(np.float64), np.clip(prob, 0.0, 1.0))
+    return DetectorScores(np.vstack(rows).astype(np.float64), np.clip(prob, 0.0, 1.0), fit_X.shape)
 
 
 class DADSEnv(gym.Env):
@@ -158,6 +180,8 @@ class DADSEnv(gym.Env):
     detector_max_fit : at most this many unlabeled rows are used to fit the detectors.
     embed : optional ``f(X) -> Z``; when set (see :meth:`set_embedding`), the detectors are refit on
         the embedded rows at every reset (paper's authors' choice); ``None`` = raw features, fit once.
+    adaptive_th_conf, detector_mix, candidates_replace, t_min_draw, action_low : the authors' code
+        (module docstring); the defaults keep the paper-text behaviour.
     y_true : optional ground truth (1 = anomaly) of the training rows, used ONLY for diagnostics
         (precision of promoted points in ``info``), never for rewards or sampling.
     """
@@ -169,10 +193,19 @@ class DADSEnv(gym.Env):
                  sampling: str = "ensemble", r_a: float = 1.0, r_t: float = 1.0, r_u: float = 1.0,
                  unlabeled_reward: str = "paper", episode_length: int = 5000,
                  detector_max_fit: int = 2000, embed: Callable[[np.ndarray], np.ndarray] | None = None,
-                 y_true=None, seed: int = 0):
+                 y_true=None, seed: int = 0, adaptive_th_conf: bool = False,
+                 detector_mix: tuple[float, float, float, float] | None = None,
+                 candidates_replace: bool = True, t_min_draw: int = 1, action_low: float = 0.0):
         X, y_semi = check_inputs(X, y_semi)
-        if not 0.0 <= th_score <= 1.0:
-            raise ValueError(f"th_score must be in [0, 1], got {th_score}")
+        if action_low not in (0.0, -1.0):
+            raise ValueError(f"action_low must be 0.0 or -1.0, got {action_low}")
+        if not action_low <= th_score <= 1.0:
+            raise ValueError(f"th_score must be in [{action_low}, 1], got {th_score}")
+        mix = None if detector_mix is None else np.asarray(detector_mix, dtype=float)
+        if mix is not None and (mix.shape != (4,) or (mix < 0).any() or not np.isclose(mix.sum(), 1.0)):
+            raise ValueError(f"detector_mix must be 4 probabilities over {MIX_DETECTORS}, got {detector_mix}")
+        if t_min_draw < 1:
+            raise ValueError(f"t_min_draw must be >= 1, got {t_min_draw}")
         if int(th_conf) != th_conf or th_conf < 1:
             raise ValueError(f"th_conf must be a positive integer, got {th_conf}")
         probs = np.asarray(pool_probs, dtype=float)
@@ -198,8 +231,16 @@ class DADSEnv(gym.Env):
         self.unlabeled_reward = unlabeled_reward
         self.episode_length = int(episode_length)
         self.detector_max_fit = int(detector_max_fit)
+        self.adaptive_th_conf = bool(adaptive_th_conf)
+        self.detector_mix = mix
+        self.candidates_replace = bool(candidates_replace)
+        self.t_min_draw = int(t_min_draw)
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(X.shape[1],), dtype=np.float32)
-        self.action_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+        self.action_space = spaces.Box(float(action_low), 1.0, shape=(1,), dtype=np.float32)
+        # adaptive TH_conf: |A| at the end of the last finished episode (none yet: the initial size)
+        self.initial_th_conf = self.th_conf
+        self.last_episode_size_A = len(self.labeled)
+        self.th_conf_history: list[int] = []
         self._embed = embed
         self._seed = int(seed)
         self.rng = np.random.default_rng(self._seed)
@@ -222,7 +263,10 @@ class DADSEnv(gym.Env):
         if len(fit_rows) > self.detector_max_fit:
             fit_rows = np.sort(self.rng.choice(fit_rows, self.detector_max_fit, replace=False))
         space = self.X if self._embed is None else np.asarray(self._embed(self.X), dtype=np.float64)
-        self.scores = fit_detector_scores(space, fit_rows, seed=self._seed + self.n_refits)
+        which = DETECTOR_NAMES
+        if self.detector_mix is not None:
+            which = tuple(d for d, p in zip(MIX_DETECTORS, self.detector_mix, strict=True) if p > 0)
+        self.scores = fit_detector_scores(space, fit_rows, seed=self._seed + self.n_refits, which=which)
         self.n_refits += 1
 
     # ------------------------------------------------------------------ pools
@@ -244,15 +288,24 @@ class DADSEnv(gym.Env):
 
     def _sample(self) -> tuple[int, int]:
         """Draw the next state: a pool by ``pool_probs`` (skipping empty ones), then a row."""
-        nonempty = np.array([len(self.pools[p]) > 0 for p in (POOL_A, POOL_T, POOL_U)])
+        nonempty = np.array([len(self.pools[POOL_A]) > 0, len(self.pools[POOL_T]) >= self.t_min_draw,
+                             len(self.pools[POOL_U]) > 0])
         probs = self.pool_probs * nonempty
         if probs.sum() == 0:  # every pool with positive probability is empty: any non-empty one
             probs = nonempty.astype(float)
         pool = int(self.rng.choice(3, p=probs / probs.sum()))
         if pool != POOL_U:
             return int(self.pools[pool].draw(self.rng)[0]), pool
-        candidates = self.pools[POOL_U].draw(self.rng, self.n_candidates)
-        if self.sampling == "ensemble":
+        if self.candidates_replace:
+            candidates = self.pools[POOL_U].draw(self.rng, self.n_candidates)
+        else:
+            candidates = self.pools[POOL_U].sample(self.rng, self.n_candidates)
+        if self.detector_mix is not None:  # authors: one detector (or chance) decides this draw
+            k = int(self.rng.choice(len(MIX_DETECTORS), p=self.detector_mix))
+            if MIX_DETECTORS[k] == "random":
+                return int(candidates[int(self.rng.integers(len(candidates)))]), pool
+            score = self.scores.per_detector[DETECTOR_NAMES.index(MIX_DETECTORS[k]), candidates]
+        elif self.sampling == "ensemble":
             score = self.scores.ensemble[candidates]
         else:
             score = self.scores.per_detector[int(self.rng.integers(len(DETECTOR_NAMES))), candidates]
@@ -263,7 +316,7 @@ class DADSEnv(gym.Env):
 
     def _info(self) -> dict:
         info = {"pool": POOL_NAMES[self.current_pool], "row": self.current, **self.pool_sizes(),
-                "n_promoted": len(self.promoted)}
+                "n_promoted": len(self.promoted), "th_conf": self.th_conf}
         if self.y_true is not None and self.promoted:
             info["promoted_precision"] = float(self.y_true[self.promoted].mean())
         return info
@@ -276,10 +329,22 @@ class DADSEnv(gym.Env):
             self.rng = np.random.default_rng(self._seed)
         if self.scores is None or self._embed is not None:
             self._refit_detectors()
+        if self.adaptive_th_conf:
+            self._adapt_th_conf()
         self._restore_pools()
         self.t = 0
         self.current, self.current_pool = self._sample()
         return self._observation(), self._info()
+
+    def _adapt_th_conf(self) -> None:
+        """The authors' rule (``shared/protocols/dads.md``): TH_conf + 1 if the last episode ended with
+        |A| > 1.5 x its initial size, - 1 if A did not grow (unbounded, as coded)."""
+        initial = len(self.labeled)
+        if self.last_episode_size_A > 1.5 * initial:
+            self.th_conf += 1
+        elif self.last_episode_size_A == initial:
+            self.th_conf -= 1
+        self.th_conf_history.append(self.th_conf)
 
     def transition(self, i: int, pool: int, anomalous: bool) -> float:
         """Apply the pool rules to row ``i`` drawn from ``pool``; return the reward (paper Fig. 1)."""
@@ -314,5 +379,7 @@ class DADSEnv(gym.Env):
         reward = self.transition(self.current, self.current_pool, score > self.th_score)
         self.t += 1
         truncated = self.t >= self.episode_length
+        if truncated:
+            self.last_episode_size_A = len(self.pools[POOL_A])
         self.current, self.current_pool = self._sample()
         return self._observation(), float(reward), False, truncated, self._info()
