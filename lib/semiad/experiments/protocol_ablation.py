@@ -258,9 +258,9 @@ def ablation_claims(results: pd.DataFrame, mechanism: pd.DataFrame) -> pd.DataFr
     if clean in names and DEFAULT.name in names:
         n_clean = _within_count(results, clean)
         n_default = _within_count(results, DEFAULT.name)
-        claim(f"On top of the rest of {DEFAULT.name}, the resampled split puts Deep SAD within the paper's "
-              "std on at least as many sets as the disjoint split", n_default >= n_clean,
-              f"{n_default} vs {n_clean} of {n_sets}")
+        claim(f"On top of the rest of {DEFAULT.name}, Deep SAD matches the paper's std on more sets with the "
+              "paper's disjoint split than with the code's resampled one", n_clean > n_default,
+              f"disjoint {n_clean} vs resampled {n_default} of {n_sets}")
     minmax_row = PAPER_TEXT.switch(minmax_scaling=True).name
     if minmax_row in names and "thyroid" in cae_rows.columns:
         drop = cae_rows.loc[minmax_row, "thyroid"] - cae_rows.loc[paper, "thyroid"]
