@@ -16,11 +16,13 @@ shows what each difference does).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import torch
 from torch import nn
+
+from semiad.protocol_fields import ProtocolFields, preset_named
 
 Init = Literal["glorot", "pytorch_default"]
 #: How the ODDS test set is drawn (``semiad.data.splits.odds_split``).
@@ -29,7 +31,7 @@ TEST_SPLITS: tuple[str, ...] = ("disjoint", "resampled")
 
 
 @dataclass(frozen=True)
-class TrainingProtocol:
+class TrainingProtocol(ProtocolFields):
     """Every paper-vs-code difference of Deep SAD, Deep SVDD and their (C)AE, one field each.
 
     Attributes
@@ -121,24 +123,6 @@ class TrainingProtocol:
         return {"init": self.init, "leaky_slope": self.leaky_slope,
                 "center_includes_labeled": self.center_includes_labeled}
 
-    def settings(self) -> dict:
-        """Every field but ``name``: what a cache key must contain."""
-        return {k: v for k, v in asdict(self).items() if k != "name"}
-
-    def switch(self, **changes) -> TrainingProtocol:
-        """A copy with ``changes`` applied, named ``"<name> | field=value, ..."`` (one ablation row)."""
-        known = {f.name for f in fields(self)} - {"name"}
-        unknown = set(changes) - known
-        if unknown:
-            raise ValueError(f"unknown protocol fields {sorted(unknown)}; known: {sorted(known)}")
-        label = ", ".join(f"{k}={v}" for k, v in changes.items())
-        return replace(self, name=f"{self.name} | {label}", **changes)
-
-    def differences(self, other: TrainingProtocol) -> dict[str, tuple]:
-        """``{field: (self's value, other's value)}`` for every field the two protocols set differently."""
-        a, b = self.settings(), other.settings()
-        return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
-
 
 #: App. C-E as written.
 PAPER_TEXT = TrainingProtocol(
@@ -177,14 +161,7 @@ DEFAULT_NAME = "authors_code_standardized"
 def protocol_named(name: str | TrainingProtocol | None) -> TrainingProtocol:
     """A preset by its name (notebook parameters are strings); a protocol passes through unchanged;
     ``None`` gives :data:`DEFAULT`."""
-    if name is None:
-        return protocol_named(DEFAULT_NAME)
-    if isinstance(name, TrainingProtocol):
-        return name
-    for preset in PRESETS:
-        if preset.name == name:
-            return preset
-    raise ValueError(f"unknown protocol {name!r}; choose one of {[p.name for p in PRESETS]}")
+    return preset_named(name, PRESETS, DEFAULT_NAME)
 
 
 DEFAULT = protocol_named(DEFAULT_NAME)

@@ -21,8 +21,10 @@ under an agent-only ablation) share one.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
+
+from semiad.protocol_fields import ProtocolFields, preset_named
 
 FeatureSet = Literal["clean21", "authors"]
 Split = Literal["semiad", "sklearn"]
@@ -53,7 +55,7 @@ SPLIT_FIELDS: tuple[str, ...] = ("split", "scale", "labeled_of", "labeled_roundi
 
 
 @dataclass(frozen=True)
-class DADSProtocol:
+class DADSProtocol(ProtocolFields):
     """Every paper-vs-code difference of DADS (``shared/protocols/dads.md``), one field each.
 
     Environment (:class:`~semiad.rl.dads_env.DADSEnv`)
@@ -177,20 +179,6 @@ class DADSProtocol:
         """Every field but ``name`` (tuples as lists: the JSON form a config holds)."""
         return _jsonable({k: v for k, v in asdict(self).items() if k != "name"})
 
-    def switch(self, **changes) -> DADSProtocol:
-        """A copy with ``changes`` applied, named ``"<name> | field=value, ..."`` (one ablation row)."""
-        known = {f.name for f in fields(self)} - {"name"}
-        unknown = set(changes) - known
-        if unknown:
-            raise ValueError(f"unknown protocol fields {sorted(unknown)}; known: {sorted(known)}")
-        label = ", ".join(f"{k}={v}" for k, v in changes.items())
-        return replace(self, name=f"{self.name} | {label}", **changes)
-
-    def differences(self, other: DADSProtocol) -> dict[str, tuple]:
-        """``{field: (self's value, other's value)}`` for every field set differently."""
-        a, b = self.settings(), other.settings()
-        return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
-
     def _changed(self, keys) -> dict:
         """The fields among ``keys`` whose value differs from :data:`PAPER_TEXT` (JSON form)."""
         mine, base = self.settings(), PAPER_TEXT.settings()
@@ -307,11 +295,4 @@ PRESETS: tuple[DADSProtocol, ...] = (PAPER_TEXT, AUTHORS_CODE, AUTHORS_CODE_AUG)
 def dads_protocol_named(name: str | DADSProtocol | None) -> DADSProtocol:
     """A preset by name (notebook parameters are strings); a protocol passes through; ``None`` gives
     :data:`PAPER_TEXT`."""
-    if name is None:
-        return PAPER_TEXT
-    if isinstance(name, DADSProtocol):
-        return name
-    for preset in PRESETS:
-        if preset.name == name:
-            return preset
-    raise ValueError(f"unknown DADS protocol {name!r}; choose one of {[p.name for p in PRESETS]}")
+    return preset_named(name, PRESETS, PAPER_TEXT, "DADS protocol")

@@ -18,8 +18,10 @@ reward leakage of the code's shared environment, ...) are not switched here.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Literal
+
+from semiad.protocol_fields import ProtocolFields
 
 #: How queries are spread over episodes: ``"paper_table"`` = Sec. 6.3's N_al per budget (1 / 5 / 10 on
 #: Yahoo, 5 / 10 on KPI; raised only when an episode cap cannot spend the budget otherwise);
@@ -37,7 +39,7 @@ LEGACY_QUERY_RULE = "paper_table"
 
 
 @dataclass(frozen=True)
-class RLADProtocol:
+class RLADProtocol(ProtocolFields):
     """Every paper-vs-code difference of RLAD's training constants, one field each.
 
     Attributes
@@ -103,24 +105,6 @@ class RLADProtocol:
         if self.queries_per_episode != LEGACY_QUERY_RULE:
             out["queries_per_episode"] = self.queries_per_episode
         return out
-
-    def settings(self) -> dict:
-        """Every field but ``name``."""
-        return {k: v for k, v in asdict(self).items() if k != "name"}
-
-    def switch(self, **changes) -> RLADProtocol:
-        """A copy with ``changes`` applied, named ``"<name> | field=value, ..."`` (one ablation row)."""
-        known = {f.name for f in fields(self)} - {"name"}
-        unknown = set(changes) - known
-        if unknown:
-            raise ValueError(f"unknown protocol fields {sorted(unknown)}; known: {sorted(known)}")
-        label = ", ".join(f"{k}={v}" for k, v in changes.items())
-        return replace(self, name=f"{self.name} | {label}", **changes)
-
-    def differences(self, other: RLADProtocol) -> dict[str, tuple]:
-        """``{field: (self's value, other's value)}`` for every field the two protocols set differently."""
-        a, b = self.settings(), other.settings()
-        return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
 
 
 def _family(family: str) -> str:
