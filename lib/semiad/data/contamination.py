@@ -40,7 +40,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from semiad.data.multiclass import MultiClassDataset
-from semiad.data.splits import check_ratio
+from semiad.data.splits import check_ratio, scale_parts
 from semiad.models.base import KNOWN_ANOMALY, UNLABELED
 
 LABELED_OF = ("all_anomalies", "known_class")
@@ -235,11 +235,7 @@ def make_contamination_split(ds: MultiClassDataset, contamination: float, seed: 
     X_train, X_val, X_test = (ds.X[i].astype(np.float64) for i in (train_idx, val_idx, test_idx))
     scalers = {"standard": (StandardScaler,), "minmax": (MinMaxScaler,),
                "standard_minmax": (StandardScaler, MinMaxScaler), None: ()}[scale]
-    for make_scaler in scalers:  # each fit on the (already transformed) training rows
-        scaler = make_scaler().fit(X_train)
-        X_train = scaler.transform(X_train)
-        X_val = scaler.transform(X_val) if len(X_val) else X_val
-        X_test = scaler.transform(X_test) if len(X_test) else X_test
+    X_train, X_val, X_test = scale_parts(X_train, (X_train, X_val, X_test), scalers)  # fit on train
 
     cont_classes, cont_counts = np.unique(classes[contaminants], return_counts=True)
     info: dict[str, Any] = {

@@ -134,11 +134,18 @@ def _resampled_test(idx_norm: np.ndarray, idx_anom: np.ndarray, n_tr_norm: int, 
     return test_idx, np.concatenate([perm_norm[:n_tr_norm], perm_anom[:n_tr_anom]])
 
 
+def scale_parts(X_fit: np.ndarray, parts: tuple[np.ndarray, ...], scalers: tuple[type, ...]
+                ) -> tuple[np.ndarray, ...]:
+    """Apply ``scalers`` in order (e.g. ``(StandardScaler, MinMaxScaler)``) to ``parts``, each scaler fit on
+    ``X_fit`` as transformed by the scalers before it; empty parts pass through unchanged."""
+    for make in scalers:
+        scaler = make().fit(X_fit)
+        X_fit = scaler.transform(X_fit)
+        parts = tuple(scaler.transform(P) if len(P) else P for P in parts)
+    return parts
+
+
 def _scale(X_fit: np.ndarray, parts: tuple[np.ndarray, ...], standardize: bool,
            minmax: bool) -> tuple[np.ndarray, ...]:
     """Standardise (and optionally then min-max scale) ``parts`` with scalers fit on ``X_fit``."""
-    for on, make in ((standardize, StandardScaler), (minmax, MinMaxScaler)):
-        if on:
-            scaler = make().fit(X_fit)
-            X_fit, parts = scaler.transform(X_fit), tuple(scaler.transform(P) for P in parts)
-    return parts
+    return scale_parts(X_fit, parts, (StandardScaler,) * standardize + (MinMaxScaler,) * minmax)
