@@ -138,6 +138,7 @@ def test_authors_cells_carry_every_acting_field():
     sad = grid.method_params("deep_sad", grid.PROFILE_SIZES["paper"], AUTHORS_CODE)
     assert (sad["n_epochs"], sad["ae_n_epochs"]) == (50, 150)
     assert (sad["batch_size"], sad["weight_decay"]) == (128, 0.5e-6)
+    assert (sad["ae_lr"], sad["ae_weight_decay"], sad["lr"]) == (1e-4, 0.5e-3, 1e-3)
 
 
 # ---------------------------------------------------------------------------------------------- env / agent
@@ -306,6 +307,25 @@ def test_ctg_indicators_copy_class_on_the_real_file():
     assert set(np.unique(ind)) == {0.0, 1.0} and (ind.sum(axis=1) == 1).all()  # one-hot
     np.testing.assert_array_equal(ind.argmax(axis=1) + 1, sheet["CLASS"].to_numpy())  # = CLASS: the leak
     np.testing.assert_array_equal(authors.X[:, cols.index("LBE")], authors.X[:, cols.index("LB")])
+
+
+def test_annthyroid_rows_of_the_authors_code():
+    """The authors read ann-train.data alone: 3,772 rows, class 3 / 2 / 1 = 3,488 / 191 / 93 (dads.md)."""
+    try:
+        both = load_multiclass("annthyroid", download=False)
+        train = load_multiclass("annthyroid", download=False, rows="train_file")
+    except DataNotFoundError as exc:
+        pytest.skip(f"real annthyroid files missing: {exc}")
+    assert both.X.shape == (7200, 21) and train.X.shape == (3772, 21)
+    assert train.stats()["class_counts"] == {1: 93, 2: 191, 3: 3488}
+    np.testing.assert_array_equal(both.X[:3772], train.X)  # train file first, then the test file
+    assert "ann-test" not in train.origin
+    with pytest.raises(ValueError, match="rows"):
+        load_multiclass("annthyroid", download=False, rows="test_file")
+    # the field reaches annthyroid cells only, as the loader's ``rows``
+    assert AUTHORS_CODE.data_options("annthyroid")["annthyroid_rows"] == "train_file"
+    assert "annthyroid_rows" not in AUTHORS_CODE.data_options("cardiotocography")
+    assert "annthyroid_rows" not in PAPER_TEXT.data_options("annthyroid")
 
 
 # ---------------------------------------------------------------------------------------------- split

@@ -97,6 +97,24 @@ def test_deep_sad_learns_and_is_deterministic():
     assert roc_auc_score(y, s1) > 0.9
 
 
+def test_autoencoder_takes_its_own_lr_and_weight_decay(monkeypatch):
+    """``ae_lr`` / ``ae_weight_decay`` reach the pre-training schedule alone; None keeps phi's."""
+    from semiad.models import deep_sad as module
+
+    seen = []
+    real = module.train_autoencoder
+    monkeypatch.setattr(module, "train_autoencoder",
+                        lambda X, *a, **k: seen.append(a[2]) or real(X, *a, **k))
+    X, _, y_semi = _blobs()
+    kw = dict(hidden_dims=(8,), rep_dim=2, n_epochs=2, ae_n_epochs=2, lr=1e-3, weight_decay=1e-6,
+              batch_size=64, device="cpu", random_state=0)
+    a = DeepSAD(**kw).fit(X, y_semi)
+    b = DeepSAD(**kw, ae_lr=1e-4, ae_weight_decay=0.5e-3).fit(X, y_semi)
+    assert (seen[0].lr, seen[0].weight_decay) == (1e-3, 1e-6)
+    assert (seen[1].lr, seen[1].weight_decay) == (1e-4, 0.5e-3)
+    assert not np.array_equal(a.decision_function(X), b.decision_function(X))
+
+
 def test_deep_sad_pushes_labeled_anomalies_out_compared_to_deep_svdd():
     X, y, y_semi = _blobs(seed=1)
     kw = dict(hidden_dims=(16, 8), rep_dim=4, n_epochs=20, ae_n_epochs=10, lr=1e-3,

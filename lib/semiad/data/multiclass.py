@@ -11,7 +11,8 @@ Protocols (class meanings from the data sets' own documentation; see
 ``shared/data/tabular/PROVENANCE.md`` for the files and their counts):
 
 * ``annthyroid`` — UCI thyroid "ann" files (train + test, 7200 x 21). Class 3 normal, class 2
-  (subnormal function) KNOWN, class 1 (hyperfunction) UNKNOWN.
+  (subnormal function) KNOWN, class 1 (hyperfunction) UNKNOWN. ``rows="train_file"`` reads
+  ``ann-train.data`` alone (3,772 rows: 3,488 / 191 / 93), as the DADS authors' code does.
 * ``cardiotocography`` — UCI CTG.xls, sheet "Raw Data" (2126 x 21 ODDS/UCI features). NSP 1
   (normal) normal, NSP 2 (suspect) KNOWN, NSP 3 (pathologic) UNKNOWN.
 * ``shuttle_aad`` — the AAD benchmark's Statlog-shuttle sample ``shuttle_1v23567`` (Das et al.,
@@ -48,6 +49,8 @@ import pandas as pd
 from semiad.data.registry import get_spec
 from semiad.data.resolve import DataNotFoundError, resolve_files
 
+#: Rows of annthyroid: both UCI files (ODDS's 7,200) or ``ann-train.data`` alone (the DADS authors' 3,772).
+ANNTHYROID_ROWS: tuple[str, ...] = ("train_and_test", "train_file")
 #: Loader names accepted by :func:`load_multiclass` (DADS Figure 2 sets and their substitutes).
 MULTICLASS_DATASETS: tuple[str, ...] = ("annthyroid", "cardiotocography", "shuttle_aad", "unsw_nb15",
                                         "har")
@@ -416,15 +419,17 @@ def load_multiclass(name: str, data_dir: str | os.PathLike | None = None, on_mis
     ``name`` is one of :data:`MULTICLASS_DATASETS` (protocols in the module docstring);
     ``known_class`` overrides the protocol's known anomaly class (the other anomaly classes
     become unknown). ``cardiotocography`` takes ``feature_set="clean21"`` (default) or ``"authors"``
-    (:func:`read_ctg`). ``unsw_nb15`` also takes ``categorical="onehot"`` (default; 39 numeric +
-    151 one-hot = 190 features) or ``"drop"`` (39 features). ``on_missing="demo"`` returns
-    :func:`make_demo_multiclass` output when the files cannot be found or downloaded;
-    ``"error"`` raises :class:`DataNotFoundError` naming the file, URL and fix.
+    (:func:`read_ctg`); ``annthyroid`` takes ``rows="train_and_test"`` (default, 7,200 rows) or
+    ``"train_file"`` (``ann-train.data``, 3,772 rows). ``unsw_nb15`` also takes ``categorical="onehot"``
+    (default; 39 numeric + 151 one-hot = 190 features) or ``"drop"`` (39 features).
+    ``on_missing="demo"`` returns :func:`make_demo_multiclass` output when the files cannot be found or
+    downloaded; ``"error"`` raises :class:`DataNotFoundError` naming the file, URL and fix.
     """
     if on_missing not in ON_MISSING:
         raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
     key = _canonical(name)
-    allowed = {"unsw_nb15": {"categorical"}, "cardiotocography": {"feature_set"}}.get(key, set())
+    allowed = {"unsw_nb15": {"categorical"}, "cardiotocography": {"feature_set"},
+               "annthyroid": {"rows"}}.get(key, set())
     if set(kwargs) - allowed:
         raise TypeError(f"load_multiclass({key!r}) got unexpected options {sorted(set(kwargs) - allowed)}")
     protocol = _PROTOCOLS[key]
@@ -445,6 +450,11 @@ def load_multiclass(name: str, data_dir: str | os.PathLike | None = None, on_mis
             return make_demo_multiclass(key, d, protocol, known)
         raise
     if key == "annthyroid":
+        rows = kwargs.get("rows", "train_and_test")
+        if rows not in ANNTHYROID_ROWS:
+            raise ValueError(f"annthyroid rows must be one of {ANNTHYROID_ROWS}, got {rows!r}")
+        if rows == "train_file":
+            paths = [p for p in paths if Path(p).name == "ann-train.data"]
         X, classes, features = read_annthyroid(paths)
     elif key == "cardiotocography":
         X, classes, features = read_ctg(paths[0], **kwargs)

@@ -30,7 +30,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from semiad.experiments.grid import register_task, run_grid, tidy_frame
 from semiad.models.protocol import DEFAULT as DEEP_SAD_PROTOCOL
 from semiad.profiles import check_profile
-from semiad.rl.dads_protocol import DADSProtocol, dads_protocol_named
+from semiad.rl.dads_protocol import LOADER_FIELDS, DADSProtocol, dads_protocol_named
 
 PAPER = "dads"
 CONTAMINATIONS: tuple[float, ...] = (0.0, 0.02, 0.04, 0.06, 0.08, 0.10)
@@ -163,7 +163,7 @@ def make_split(config: dict, runtime: dict):
     from semiad.data.resolve import check_data_source
 
     protocol = dict(config["protocol"])
-    loader = {"feature_set": protocol.pop("feature_set")} if "feature_set" in protocol else {}
+    loader = {kw: protocol.pop(field) for field, (_, kw) in LOADER_FIELDS.items() if field in protocol}
     ds = load_multiclass(config["dataset"], runtime.get("data_dir"), runtime.get("on_missing", "error"),
                          **loader)
     check_data_source(config["dataset"], config["data_source"], ds.source)

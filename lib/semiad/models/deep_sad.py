@@ -7,6 +7,7 @@ App. C (pre-training, center initialisation, collapse prevention) and App. E (hy
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -64,14 +65,17 @@ class _HypersphereDetector(DeepDetector):
     def __init__(self, pretrain: bool = True, ae_n_epochs: int = 150,
                  ae_lr_milestones: Sequence[int] = (50,), output_sigmoid: bool = False,
                  pretrained_autoencoder: dict | None = None, init: Init = "glorot",
-                 leaky_slope: float = LEAKY_SLOPE, center_includes_labeled: bool = False, **shared):
+                 leaky_slope: float = LEAKY_SLOPE, center_includes_labeled: bool = False,
+                 ae_lr: float | None = None, ae_weight_decay: float | None = None, **shared):
         """``shared``: the :class:`~semiad.models.training.DeepDetector` hyperparameters.
 
         ``pretrained_autoencoder``: state dict of an :class:`MLPAutoencoder` to initialise phi
         from (the experiment grid passes the cached AE of the same dataset and seed); otherwise
         ``pretrain=True`` trains one for ``ae_n_epochs`` first (App. C), and ``pretrain=False``
         starts from fresh weights. ``init``, ``leaky_slope``, ``center_includes_labeled``: see
-        :class:`~semiad.models.protocol.TrainingProtocol`.
+        :class:`~semiad.models.protocol.TrainingProtocol`. ``ae_lr`` / ``ae_weight_decay``: the AE's own
+        learning rate and weight decay (``None``: the same as phi's; the DADS authors' Deep SAD baseline
+        pre-trains with lr 1e-4, wd 0.5e-3 and trains phi with lr 1e-3, wd 0.5e-6).
         """
         super().__init__(**shared)
         self.pretrain = pretrain
@@ -82,6 +86,8 @@ class _HypersphereDetector(DeepDetector):
         self.init = init
         self.leaky_slope = leaky_slope
         self.center_includes_labeled = center_includes_labeled
+        self.ae_lr = ae_lr
+        self.ae_weight_decay = ae_weight_decay
 
     def _initial_encoder(self, X: torch.Tensor, y_semi: torch.Tensor) -> torch.nn.Module:
         seed_everything(self.random_state)
@@ -95,13 +101,20 @@ class _HypersphereDetector(DeepDetector):
             keep = y_semi != KNOWN_ANOMALY
             ae, self.ae_history_ = train_autoencoder(
                 X[keep], self.hidden_dims, self.rep_dim,
-                self._schedule(self.ae_n_epochs, self.ae_lr_milestones),
+                self._ae_schedule(),
                 output_sigmoid=self.output_sigmoid, seed=self.random_state, image_arch=self.image_arch,
                 init=self.init, leaky_slope=self.leaky_slope)
         else:
             net = build_encoder(n_features, self.hidden_dims, self.rep_dim, self.image_arch, self.leaky_slope)
             return init_weights_(net, self.init).to(X.device)
         return ae.encoder.to(X.device)
+
+    def _ae_schedule(self):
+        """The pre-training schedule: phi's, with the AE's own epochs, milestones, lr and weight decay."""
+        schedule = self._schedule(self.ae_n_epochs, self.ae_lr_milestones)
+        return replace(schedule, lr=schedule.lr if self.ae_lr is None else self.ae_lr,
+                       weight_decay=schedule.weight_decay if self.ae_weight_decay is None
+                       else self.ae_weight_decay)
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
         dev = resolve_device(self.device)

@@ -27,6 +27,7 @@ from typing import Literal
 from semiad.protocol_fields import ProtocolFields, preset_named
 
 FeatureSet = Literal["clean21", "authors"]
+AnnthyroidRows = Literal["train_and_test", "train_file"]
 Split = Literal["semiad", "sklearn"]
 Scale = Literal["standard", "standard_minmax"]
 LabeledOf = Literal["all_anomalies", "known_class"]
@@ -50,6 +51,10 @@ AGENT_FIELDS: tuple[str, ...] = ("detector_space", "net_arch", "learning_rate", 
                                  "buffer_size", "tau", "gamma", "max_grad_norm", "train_freq",
                                  "gradient_steps", "target_entropy", "ou_noise", "actor_heads", "init",
                                  "warmup_actions", "bootstrap_at_episode_end", "keep_best_actor")
+#: Fields that go to :func:`semiad.data.multiclass.load_multiclass`: field -> (the one dataset it acts on,
+#: the loader's keyword).
+LOADER_FIELDS: dict[str, tuple[str, str]] = {"feature_set": ("cardiotocography", "feature_set"),
+                                             "annthyroid_rows": ("annthyroid", "rows")}
 #: Fields that go to :func:`semiad.data.contamination.make_contamination_split`.
 SPLIT_FIELDS: tuple[str, ...] = ("split", "scale", "labeled_of", "labeled_rounding", "contamination_count")
 
@@ -91,7 +96,8 @@ class DADSProtocol(ProtocolFields):
         n_episodes, episode_length : the reference run (10 x 5,000 in both); profiles shrink it.
     Data (:func:`~semiad.data.contamination.make_contamination_split`)
         feature_set : CTG columns, ``"clean21"`` or the code's 34 (:data:`semiad.data.multiclass.
-            CTG_AUTHORS_FEATURES`, which leak the label). split : our per-class split or sklearn's
+            CTG_AUTHORS_FEATURES`, which leak the label). annthyroid_rows : both UCI files (7,200 rows) or
+            ``ann-train.data`` alone (3,772 rows, the code's). split : our per-class split or sklearn's
             ``train_test_split`` twice (``random_state=seed``, the code's). scale : standardise, or
             standardise then min-max to [0, 1] (code), fit on train. labeled_of / labeled_rounding :
             10 % of all train anomalies, rounded (abstract as read by issue #6) or int(0.1 x known-class
@@ -137,6 +143,7 @@ class DADSProtocol(ProtocolFields):
     episode_length: int
     # data
     feature_set: FeatureSet
+    annthyroid_rows: AnnthyroidRows
     split: Split
     scale: Scale
     labeled_of: LabeledOf
@@ -150,6 +157,7 @@ class DADSProtocol(ProtocolFields):
         choices = {"detector_space": ("raw", "embedding"), "actor_heads": ("linear", "sigmoid"),
                    "init": ("pytorch_default", "xavier"), "warmup_actions": ("uniform", "binary"),
                    "feature_set": ("clean21", "authors"), "split": ("semiad", "sklearn"),
+                   "annthyroid_rows": ("train_and_test", "train_file"),
                    "scale": ("standard", "standard_minmax"), "labeled_of": ("all_anomalies", "known_class"),
                    "labeled_rounding": ("round", "floor"), "contamination_count": ("share", "per_normal"),
                    "baselines": ("semiad", "authors")}
@@ -187,10 +195,10 @@ class DADSProtocol(ProtocolFields):
     # ------------------------------------------------------------------ what each cell carries
     def data_options(self, dataset: str) -> dict:
         """Options of the contamination split and the loader that differ from the paper text; only
-        what acts on ``dataset`` (``feature_set`` acts on cardiotocography alone)."""
+        what acts on ``dataset`` (``feature_set`` acts on cardiotocography alone, ``annthyroid_rows`` on
+        annthyroid alone; :data:`LOADER_FIELDS`)."""
         out = self._changed(SPLIT_FIELDS)
-        if dataset == "cardiotocography":
-            out.update(self._changed(("feature_set",)))
+        out.update(self._changed(f for f, (ds, _) in LOADER_FIELDS.items() if ds == dataset))
         return out
 
     def learning_starts_for(self, n_episodes: int, episode_length: int) -> int:
@@ -232,11 +240,11 @@ class DADSProtocol(ProtocolFields):
         if name == "iforest":
             return {"max_samples": 256}
         if name == "deep_sad":
-            # eta 1, lr 1e-3, 50 epochs, batch 128, wd 0.5e-6; AE 150 epochs (its own lr 1e-4 and wd 0.5e-3
-            # are not separate knobs of semiad's DeepSAD: the AE shares lr and wd here)
+            # eta 1, lr 1e-3, 50 epochs, batch 128, wd 0.5e-6; AE 150 epochs, lr 1e-4, wd 0.5e-3
             out = {k: v for k, v in params.items() if k not in ("lr_milestones",)}
             out.update(n_epochs=length(50), ae_n_epochs=length(150), lr=1e-3, lr_milestones=[],
-                       ae_lr_milestones=[], batch_size=128, weight_decay=0.5e-6, eta=1.0)
+                       ae_lr_milestones=[], batch_size=128, weight_decay=0.5e-6, eta=1.0,
+                       ae_lr=1e-4, ae_weight_decay=0.5e-3)
             return out
         if name == "ssad":
             return {**params, "kappa": 1.0, "gamma_grid": [2.0 ** e for e in range(-7, 3)]}
@@ -269,7 +277,8 @@ PAPER_TEXT = DADSProtocol(
     buffer_size=None, tau=0.005, gamma=0.99, max_grad_norm=None, learning_starts=100, train_freq=1,
     gradient_steps=1, target_entropy=-1.0, ou_noise=None, actor_heads="linear", init="pytorch_default",
     warmup_actions="uniform", bootstrap_at_episode_end=True, keep_best_actor=True, n_episodes=10,
-    episode_length=5000, feature_set="clean21", split="semiad", scale="standard",
+    episode_length=5000, feature_set="clean21", annthyroid_rows="train_and_test", split="semiad",
+    scale="standard",
     labeled_of="all_anomalies", labeled_rounding="round", contamination_count="share",
     seeds=tuple(range(10)), baselines="semiad")
 
@@ -281,7 +290,8 @@ AUTHORS_CODE = DADSProtocol(
     batch_size=64, buffer_size=100_000, tau=0.2, gamma=0.99, max_grad_norm=5.0, learning_starts=10_000,
     train_freq=16, gradient_steps=16, target_entropy=-1.0, ou_noise=(0.0, 0.1, 0.1), actor_heads="sigmoid",
     init="xavier", warmup_actions="binary", bootstrap_at_episode_end=False, keep_best_actor=True,
-    n_episodes=10, episode_length=5000, feature_set="authors", split="sklearn", scale="standard_minmax",
+    n_episodes=10, episode_length=5000, feature_set="authors", annthyroid_rows="train_file", split="sklearn",
+    scale="standard_minmax",
     labeled_of="known_class", labeled_rounding="floor", contamination_count="per_normal",
     seeds=AUTHORS_SEEDS, baselines="authors")
 
