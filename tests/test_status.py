@@ -12,8 +12,9 @@ from tests.conftest import REPO
 
 def test_one_row_per_notebook_with_counts_from_the_committed_files():
     rows = status.collect(REPO)
-    assert [f"{r.paper}/{r.notebook}" for r in rows] == sorted(
+    assert sorted(f"{r.paper}/{r.notebook}" for r in rows) == sorted(
         p.relative_to(REPO / "notebooks").with_suffix("").as_posix() for p in discover_notebooks(REPO))
+    assert [r.paper for r in rows][0] == "deep_sad" and [r.paper for r in rows][-1] == "residual_rl"
     by_name = {f"{r.paper}/{r.notebook}": r for r in rows}
     table2 = by_name["deep_sad/table2_odds"]
     comparison = pd.read_csv(REPO / "figures/deep_sad/table2_odds/comparison.csv")
@@ -22,6 +23,12 @@ def test_one_row_per_notebook_with_counts_from_the_committed_files():
     assert (REPO / table2.figure).is_file()
     markdown = status.status_markdown(REPO)
     assert markdown.count("\n| ") == len(rows)  # header + one line per notebook
+
+
+def test_readme_status_table_matches_the_committed_files():
+    readme = (REPO / "README.md").read_text()
+    assert status.readme_with_status(readme, status.status_markdown(REPO)) == readme, (
+        "README status table is stale: run python -m semiad.status --readme")
 
 
 def test_counts_skip_blank_paper_cells_and_ablation_claims(tmp_path):

@@ -12,7 +12,8 @@ For every notebook ``notebooks/<paper>/<name>.ipynb`` it reads ``figures/<paper>
 * ``results.csv`` — the data source of every run (``real`` / ``demo`` / ``synthetic``), and the executed
   notebook ``executed_<profile>.ipynb`` — the profile that produced the artifacts.
 
-``python -m semiad.status`` prints the table as Markdown (``--write FILE`` writes it).
+``python -m semiad.status`` prints the table as Markdown (``--write FILE`` writes it, ``--readme``
+refreshes the block between the status markers of the root README).
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ import pandas as pd
 from semiad.paths import PROJECT_DIR
 
 PROFILE_ORDER = ("paper", "quick", "smoke")
+#: Paper folder -> the name the table shows (and the paper's README, ``notebooks/<paper>/README.md``).
+PAPER_TITLES = {"deep_sad": "Deep SAD (Ruff et al., ICLR 2020)", "uainets": "UaiNets (active AD, UAI layer)",
+                "dads": "DADS (RL anomaly search)", "rlad": "RLAD (DQN + active learning, time series)",
+                "residual_rl": "Lee et al. 2022 (RL on CAE residual maps)"}
+README_START, README_END = "<!-- status:start -->", "<!-- status:end -->"
 WITHIN_COLUMNS = ("within_paper_std", "agrees", "match")
 HOLDS_COLUMNS = ("holds_ours", "holds", "claim_holds")
 
@@ -114,9 +120,12 @@ def notebook_status(root: Path, paper: str, notebook: str) -> NotebookStatus:
 
 
 def collect(root: str | Path = PROJECT_DIR) -> list[NotebookStatus]:
-    """One :class:`NotebookStatus` per notebook under ``root/notebooks`` (sorted by paper, notebook)."""
+    """One :class:`NotebookStatus` per notebook under ``root/notebooks`` (papers in :data:`PAPER_TITLES`
+    order, then by notebook name)."""
     root = Path(root)
-    books = sorted(p for p in (root / "notebooks").glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    order = {paper: i for i, paper in enumerate(PAPER_TITLES)}
+    books = sorted((p for p in (root / "notebooks").glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts),
+                   key=lambda p: (order.get(p.parent.name, len(order)), p.parent.name, p.stem))
     return [notebook_status(root, p.parent.name, p.stem) for p in books]
 
 
@@ -134,10 +143,20 @@ def status_markdown(root: str | Path = PROJECT_DIR, link_prefix: str = "", thumb
              "| figure |", "|---|---|---|---|---|---|"]
     for s in collect(root):
         data = f"{s.profile or 'not run'}, {s.data_source or 'no results'}"
+        paper = f"[{PAPER_TITLES.get(s.paper, s.paper)}]({link_prefix}notebooks/{s.paper}/README.md)"
         img = f'<img src="{link_prefix}{s.figure}" width="{thumb_width}">' if s.figure else ""
-        lines.append(f"| {s.paper} | [`{s.paper}/{s.notebook}`]({link_prefix}{s.notebook_path}) | {data} | "
+        lines.append(f"| {paper} | [`{s.paper}/{s.notebook}`]({link_prefix}{s.notebook_path}) | {data} | "
                      f"{_ratio(s.cells_within, s.cells)} | {_ratio(s.claims_hold, s.claims)} | {img} |")
     return "\n".join(lines) + "\n"
+
+
+def readme_with_status(readme_text: str, table: str) -> str:
+    """``readme_text`` with the block between :data:`README_START` and :data:`README_END` replaced."""
+    if readme_text.count(README_START) != 1 or readme_text.count(README_END) != 1:
+        raise ValueError(f"the README needs exactly one {README_START} ... {README_END} block")
+    head, rest = readme_text.split(README_START)
+    _, tail = rest.split(README_END)
+    return f"{head}{README_START}\n{table}{README_END}{tail}"
 
 
 def main(argv=None) -> None:
@@ -145,9 +164,13 @@ def main(argv=None) -> None:
     parser.add_argument("--root", default=str(PROJECT_DIR), help="project root (default: this checkout)")
     parser.add_argument("--write", metavar="FILE", help="write the Markdown table to FILE (default: print)")
     parser.add_argument("--link-prefix", default="", help="prefix of the links and image paths")
+    parser.add_argument("--readme", action="store_true", help="refresh the table in the root README.md")
     args = parser.parse_args(argv)
     table = status_markdown(args.root, args.link_prefix)
-    if args.write:
+    if args.readme:
+        readme = Path(args.root) / "README.md"
+        readme.write_text(readme_with_status(readme.read_text(), table))
+    elif args.write:
         Path(args.write).write_text(table)
     else:
         print(table, end="")
