@@ -290,12 +290,16 @@ def test_ctg_column_sets():
                         feature_set="authors")
 
 
-def test_ctg_indicators_copy_class_on_the_real_file():
+def _real_pair(name: str, **variant):
+    """The real data set read both ways (the default and ``variant``); skips where the files are absent."""
     try:
-        clean = load_multiclass("cardiotocography", download=False)
-        authors = load_multiclass("cardiotocography", download=False, feature_set="authors")
+        return load_multiclass(name, download=False), load_multiclass(name, download=False, **variant)
     except DataNotFoundError as exc:
-        pytest.skip(f"real CTG.xls missing: {exc}")
+        pytest.skip(f"real {name} files missing: {exc}")
+
+
+def test_ctg_indicators_copy_class_on_the_real_file():
+    clean, authors = _real_pair("cardiotocography", feature_set="authors")
     path = clean.origin
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -311,11 +315,7 @@ def test_ctg_indicators_copy_class_on_the_real_file():
 
 def test_annthyroid_rows_of_the_authors_code():
     """The authors read ann-train.data alone: 3,772 rows, class 3 / 2 / 1 = 3,488 / 191 / 93 (dads.md)."""
-    try:
-        both = load_multiclass("annthyroid", download=False)
-        train = load_multiclass("annthyroid", download=False, rows="train_file")
-    except DataNotFoundError as exc:
-        pytest.skip(f"real annthyroid files missing: {exc}")
+    both, train = _real_pair("annthyroid", rows="train_file")
     assert both.X.shape == (7200, 21) and train.X.shape == (3772, 21)
     assert train.stats()["class_counts"] == {1: 93, 2: 191, 3: 3488}
     np.testing.assert_array_equal(both.X[:3772], train.X)  # train file first, then the test file
