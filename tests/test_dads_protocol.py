@@ -4,6 +4,7 @@ the authors' split."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import warnings
 
@@ -329,6 +330,23 @@ def test_annthyroid_rows_of_the_authors_code():
 
 
 # ---------------------------------------------------------------------------------------------- split
+def test_authors_split_pools_classes_too_small_to_stratify():
+    from semiad.data.contamination import _stratifiable
+
+    big = np.array(["normal"] * 6 + ["2"] * 3 + ["5"] * 2)
+    assert _stratifiable(big) is big  # the authors' sets: strata untouched, splits unchanged
+    tiny = np.array(["normal"] * 6 + ["5"] * 3 + ["2"] * 2 + ["6", "7"])
+    np.testing.assert_array_equal(_stratifiable(tiny)[-2:], ["rare", "rare"])
+    lone = np.array(["normal"] * 6 + ["5"] * 3 + ["2"] * 2 + ["7"])
+    assert _stratifiable(lone)[-1] == "2"  # a single rare row joins the smallest anomaly stratum
+    # shuttle's classes 6 and 7 (4 and 2 rows) can be split the authors' way
+    classes = np.array([1] * 300 + [5] * 30 + [2] * 5 + [6] * 4 + [7] * 2)
+    demo = make_demo_multiclass("shuttle_aad", 4, multiclass._PROTOCOLS["shuttle_aad"])
+    ds = dataclasses.replace(demo, X=np.random.default_rng(0).normal(size=(len(classes), 4)), classes=classes)
+    split = make_contamination_split(ds, 0.04, 1, **{k: getattr(AUTHORS_CODE, k) for k in SPLIT_FIELDS})
+    assert sorted((len(split.idx_val), len(split.idx_test))) == [68, 69]
+
+
 def test_authors_split_and_labeled_count():
     ds = make_demo_multiclass("cardiotocography", 8, multiclass._PROTOCOLS["cardiotocography"])
     opts = {k: getattr(AUTHORS_CODE, k) for k in SPLIT_FIELDS}
