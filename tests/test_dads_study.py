@@ -64,6 +64,11 @@ def test_study_rows_carry_protocol_and_feature_set(smoke_study):
                       ("paper_text | feature_set=authors", "authors")}
     table = study.feature_set_table(results)
     assert ("authors_code", "extra columns: change") in table.columns
+    # means over the levels both column sets ran: the change is the difference of the two columns
+    ctg = results[(results["metric"] == "auc_roc") & (results["method"] == "DADS")]
+    by = ctg.groupby("protocol")["value"].mean() * 100
+    expected = by["paper_text | feature_set=authors"] - by["paper_text"]
+    assert abs(table.loc["DADS", ("paper_text", "extra columns: change")] - expected) < 0.06
     assert table.loc["DADS"].notna().all()
     claims = study.claims_by_arm(results)
     assert set(claims["protocol"]) == set(records) and claims["holds"].isin([True, False]).all()

@@ -213,10 +213,13 @@ def feature_set_table(results: pd.DataFrame, metric: str = "auc_roc") -> pd.Data
     """CTG: mean AUC (%) per method over the contamination levels both column sets ran, one column per
     (protocol, feature set), and the change the 13 extra columns bring under each protocol."""
     ctg = results[(results["dataset"] == CTG) & (results["metric"] == metric)]
-    levels = set.intersection(*(set(g["contamination"]) for _, g in ctg.groupby("feature_set")))
-    ctg = ctg[ctg["contamination"].isin(levels)]
-    base = ctg["protocol"].str.split(" | ", regex=False).str[0]
-    table = (ctg.assign(base=base).groupby(["method", "base", "feature_set"])["value"].mean() * 100).unstack(
+    ctg = ctg.assign(base=ctg["protocol"].str.split(" | ", regex=False).str[0])
+    parts = []
+    for _, g in ctg.groupby("base"):  # per base protocol, the levels both of its column sets ran
+        levels = set.intersection(*(set(f["contamination"]) for _, f in g.groupby("feature_set")))
+        parts.append(g[g["contamination"].isin(levels)])
+    ctg = pd.concat(parts)
+    table = ctg.groupby(["method", "base", "feature_set"])["value"].mean().mul(100).unstack(
         ["base", "feature_set"])
     for b in table.columns.get_level_values(0).unique():
         if {(b, "authors"), (b, "clean21")} <= set(table.columns):
