@@ -589,6 +589,11 @@ CLAIM_METRICS: dict[str, str] = {"f1": "strict pooled F1", "f1_authors": "author
                                  "vus_pr": "VUS-PR", "range_f1": "range-F1"}
 
 
+#: Legend labels of :data:`CLAIM_METRICS`.
+SHORT_METRIC_LABELS = {"f1": "strict F1", "f1_authors": "authors' F1", "vus_pr": "VUS-PR",
+                       "range_f1": "range-F1"}
+
+
 def check_claims(results: pd.DataFrame, claims: pd.DataFrame, metric: str = "f1") -> pd.DataFrame:
     """The text's surviving claims (``data/reported/rlad_claims.csv``) vs our mean ``metric`` over seeds
     (honest thresholds). Kinds: ``f1`` (|ours - value| <= tolerance), ``relative_gain`` / ``ratio`` of
@@ -714,7 +719,7 @@ def plot_protocols(runs: dict[str, pd.DataFrame], benchmarks, sources: dict[str,
         for (name, results), ls in zip(runs.items(), styles, strict=False):
             sub = results[(results["dataset"] == bench) & (results["method"] == "RLAD")]
             mean = sub.groupby(["metric", "budget"])["value"].mean()
-            for metric, label in CLAIM_METRICS.items():
+            for metric, label in SHORT_METRIC_LABELS.items():
                 if metric in mean.index.get_level_values("metric"):
                     m = mean.loc[metric]
                     ax.plot(m.index * 100, m.values, ls=ls, marker="o", color=colors[metric],
