@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from semiad.experiments import rlad as E
@@ -118,3 +119,101 @@ def test_protocol_fields_reach_the_agent(monkeypatch):
                          else max(10, math.ceil(n_queries / 1000)))
         assert (seen["gamma"], seen["replay_size"], seen["n_al"]) == (gamma, replay, expected_n_al)
     assert isinstance(AUTHORS_CODE, RLADProtocol)
+
+
+# ---------------------------------------------------------------------------------------------
+# the default, the notebooks' parameter and the side-by-side claims (issue #16, RLAD item 2)
+def test_the_default_is_a_preset_and_both_table_notebooks_state_it():
+    import nbformat
+
+    from semiad.rl.rlad_protocol import DEFAULT, PRESETS, other_preset
+    from tests.conftest import REPO
+
+    assert DEFAULT in PRESETS
+    assert other_preset(DEFAULT) is not DEFAULT and other_preset(other_preset(DEFAULT).name) is DEFAULT
+    with pytest.raises(ValueError):
+        other_preset(None)
+    for name in ("table2_yahoo", "table3_kpi"):
+        nb = nbformat.read(REPO / "notebooks" / "rlad" / f"{name}.ipynb", as_version=4)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assert f'protocol = "{DEFAULT.name}"' in params.source, name
+        assert "protocol=protocol" in "".join(c.source for c in nb.cells if c.cell_type == "code")
+    # the grid's default is that preset (called without ``protocol``: the DEFAULT's configs)
+    import inspect
+
+    assert inspect.signature(E.run_rlad_grid).parameters["protocol"].default is DEFAULT
+    assert [config_hash(c) for c in _configs(protocol=DEFAULT)] == [
+        config_hash(c) for c in E.build_configs("quick", benchmarks=ALL, seeds=(0,), methods=("rlad", "spot"),
+                                                data_sources=DEMO)]
+
+
+def test_each_protocol_reaches_the_cells_and_labels_the_result_rows(tmp_path):
+    (tmp_path / "empty").mkdir()
+    kwargs = {"benchmarks": ("yahoo_a1",), "methods": ("rlad", "sr"), "data_dir": str(tmp_path / "empty"),
+              "on_missing": "demo", "cache_root": str(tmp_path / "cache"), "progress": False}
+    for protocol in (PAPER_TEXT, AUTHORS_CODE):
+        results, records = E.run_rlad_grid("smoke", protocol=protocol.name, **kwargs)
+        assert set(results["protocol"]) == {protocol.name}
+        assert all(r["status"] == "ok" for r in records)
+        for r in records:
+            assert r["config"]["split"] == {"mode": protocol.split_mode("time"),
+                                            "test_fraction": protocol.test_fraction}
+        rlad = [r for r in records if r["config"]["method"] == "rlad"]
+        assert rlad and all(r["config"]["params"]["gamma"] == protocol.discount("yahoo") for r in rlad)
+        assert all(r["config"]["params"].get("replay_size", 1000) == protocol.replay_size for r in rlad)
+        parts = E.split_parts(records[0]["config"], {"data_dir": kwargs["data_dir"], "on_missing": "demo"})
+        tested = [p for p in parts if len(p["test"][1])]
+        # 3 smoke series: the text cuts each in time, the code holds out one whole series (10 %, at least one)
+        assert len(tested) == (1 if protocol is AUTHORS_CODE else 3)
+    results, _ = E.run_rlad_grid("smoke", protocol=None, **kwargs)
+    assert set(results["protocol"]) == {"pre_protocol"}
+
+
+def _protocol_frame(values: dict) -> pd.DataFrame:
+    """metric -> (RLAD 1 %, RLAD 10 %, SPOT, Deep SAD 1 %) on A1 (one seed)."""
+    rows = []
+    for metric, (r1, r10, spot, d1) in values.items():
+        for method, budget, v in (("RLAD", 0.01, r1), ("RLAD", 0.1, r10), ("SPOT", None, spot),
+                                  ("Deep SAD", 0.01, d1)):
+            rows.append({"method": method, "dataset": "yahoo_a1", "budget": budget, "seed": 0,
+                         "metric": metric, "value": v})
+    return pd.DataFrame(rows)
+
+
+def test_claims_side_by_side_per_protocol_and_the_tally_of_the_default_rule():
+    from semiad.reported import load_reported
+
+    claims = load_reported("rlad_claims")
+    claims = claims[claims["dataset"].isin(("yahoo_a1", "*"))]
+    runs = {"paper_text": _protocol_frame({"f1": (0.32, 0.85, 0.2, 0.1)}),          # gain 0.6, 0.85, x3.2
+            "authors_code": _protocol_frame({"f1": (0.22, 0.5, 0.2, 0.01),          # gain 0.1, 0.5, x22
+                                             "f1_authors": (0.4, 0.78, 0.2, 0.5)})}  # gain 1.0, 0.78, x0.8
+    side = E.claims_by_protocol(runs, claims)
+    assert len(side) == 2 * len(claims) * len(E.CLAIM_METRICS)
+    assert list(side.columns[:3]) == ["claim", "metric", "protocol"]
+    table = E.protocol_claims_table(side)
+    assert list(table.columns) == ["paper_text", "authors_code"]
+    assert list(table.index.get_level_values("metric")[:4]) == list(E.CLAIM_METRICS)
+    gain, f1_10, dsad = (claims["claim"].iloc[k] for k in range(3))
+    assert table.loc[(gain, "f1"), "paper_text"] == "holds 0.60"
+    assert table.loc[(gain, "f1"), "authors_code"] == "fails 0.10"
+    assert table.loc[(f1_10, "f1_authors"), "authors_code"] == "holds 0.78"
+    assert table.loc[(f1_10, "f1_authors"), "paper_text"] == "not run"
+    assert table.loc[(dsad, "f1"), "authors_code"] == "holds 22.00"
+    tally = E.protocol_tally(side).set_index("protocol")
+    # paper_text: f1 only, 2 of 3 (x3.2 < 10); authors_code: f1 1 of 3 (x22), f1_authors 2 of 3 (x0.8 < 10)
+    assert tally.loc["paper_text", ["holds", "checked"]].tolist() == [2, 3]
+    assert tally.loc["authors_code", ["holds", "checked"]].tolist() == [3, 6]
+    assert tally.loc["authors_code", "share"] == pytest.approx(0.5)
+
+
+def test_plot_protocols_draws_each_metric_of_each_protocol():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    runs = {"paper_text": _protocol_frame({"f1": (0.3, 0.8, 0.2, 0.1), "vus_pr": (0.5, 0.6, 0.2, 0.1)}),
+            "authors_code": _protocol_frame({"f1": (0.2, 0.4, 0.2, 0.1)})}
+    fig = E.plot_protocols(runs, ("yahoo_a1",), {"yahoo_a1": "demo"})
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 3 and {tuple(ln.get_ydata()) for ln in lines} == {(0.3, 0.8), (0.5, 0.6), (0.2, 0.4)}
+    assert {ln.get_linestyle() for ln in lines} == {"-", "--"}

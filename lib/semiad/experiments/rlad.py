@@ -56,6 +56,7 @@ import pandas as pd
 from semiad.experiments.grid import register_task, run_grid, tidy_frame
 from semiad.models.protocol import DEFAULT as DEEP_SAD_PROTOCOL
 from semiad.profiles import check_profile
+from semiad.rl.rlad_protocol import DEFAULT as DEFAULT_PROTOCOL
 from semiad.rl.rlad_protocol import RLADProtocol, protocol_named
 
 PAPER = "rlad"
@@ -145,16 +146,18 @@ def method_params(name: str, sizes: dict, benchmark: str, protocol: RLADProtocol
 def build_configs(profile: str = "quick", benchmarks=("yahoo_a1", "yahoo_a2"), budgets=None, seeds=None,
                   methods=None, data_sources: dict[str, str] | None = None, split_mode: str | None = None,
                   test_fraction: float | None = None, max_series: int | None = -1,
-                  max_points: int | None = -1, protocol: str | RLADProtocol | None = None) -> list[dict]:
+                  max_points: int | None = -1,
+                  protocol: str | RLADProtocol | None = DEFAULT_PROTOCOL) -> list[dict]:
     """Every cell of the grid, validated before anything runs.
 
     ``budgets``: fractions in (0, 1]; default: the profile's budgets of each benchmark's family.
     Unsupervised methods get one cell per (benchmark, seed) with ``budget=None`` (shared by all
     budgets). ``max_series`` / ``max_points``: -1 = the profile's value, None = all.
     ``protocol``: an RLAD training protocol (:mod:`semiad.rl.rlad_protocol`, ``"paper_text"`` or
-    ``"authors_code"``) setting RLAD's discount, replay size, query rule and episodes and every cell's
-    split (``split_mode`` / ``test_fraction``, when given, override its split); ``None`` (default) = the
-    configs as before protocols existed (``test_fraction`` 0.2, :data:`DEFAULT_SPLIT`).
+    ``"authors_code"``; default :data:`semiad.rl.rlad_protocol.DEFAULT`) setting RLAD's discount, replay
+    size, query rule and episodes and every cell's split (``split_mode`` / ``test_fraction``, when given,
+    override its split); ``None`` = the configs as before protocols existed (``test_fraction`` 0.2,
+    :data:`DEFAULT_SPLIT`; equal to ``"paper_text"`` under the smoke and quick profiles).
     """
     check_profile(profile)
     protocol = protocol_named(protocol)
@@ -501,8 +504,12 @@ def run_rlad_grid(profile: str = "quick", *, benchmarks=("yahoo_a1", "yahoo_a2")
                   methods=None, n_jobs: int = 1, backend: str = "loky", device: str = "cpu",
                   data_dir: str | os.PathLike | None = None, on_missing: str = "error",
                   cache_root: str | None = None, progress: bool = True, refresh_metrics: bool = False,
-                  protocol: str | RLADProtocol | None = None, **split) -> tuple[pd.DataFrame, list[dict]]:
+                  protocol: str | RLADProtocol | None = DEFAULT_PROTOCOL,
+                  **split) -> tuple[pd.DataFrame, list[dict]]:
     """Run (or load from cache) the Table 2/3 grid; return tidy results and the raw records.
+
+    ``protocol``: see :func:`build_configs`; every result row carries its name in a ``protocol`` column
+    (:func:`protocol_label`).
 
     Cells cached before the metrics of :data:`TS_METRICS` existed (issue #16) lack them (their rows are
     simply absent; :func:`stale_records` lists them). ``refresh_metrics=True`` recomputes exactly those
@@ -529,7 +536,13 @@ def run_rlad_grid(profile: str = "quick", *, benchmarks=("yahoo_a1", "yahoo_a2")
             cache.cell_path(configs[i]).unlink(missing_ok=True)
         for i, rec in zip(stale, grid([configs[i] for i in stale]), strict=True):
             records[i] = rec
-    return records_to_frame(records), records
+    return records_to_frame(records).assign(protocol=protocol_label(protocol)), records
+
+
+def protocol_label(protocol: str | RLADProtocol | None) -> str:
+    """The ``protocol`` column of a grid's results: the preset's name (``"pre_protocol"`` for ``None``)."""
+    chosen = protocol_named(protocol)
+    return "pre_protocol" if chosen is None else chosen.name
 
 
 def stale_records(records: list[dict]) -> list[int]:
@@ -574,6 +587,11 @@ def metric_table(results: pd.DataFrame, wanted) -> pd.DataFrame:
 #: the authors' tolerant smoothed per-series F1 (what the paper's numbers most likely mean), VUS-PR, range-F1.
 CLAIM_METRICS: dict[str, str] = {"f1": "strict pooled F1", "f1_authors": "authors' tolerant per-series F1",
                                  "vus_pr": "VUS-PR", "range_f1": "range-F1"}
+
+
+#: Legend labels of :data:`CLAIM_METRICS`.
+SHORT_METRIC_LABELS = {"f1": "strict F1", "f1_authors": "authors' F1", "vus_pr": "VUS-PR",
+                       "range_f1": "range-F1"}
 
 
 def check_claims(results: pd.DataFrame, claims: pd.DataFrame, metric: str = "f1") -> pd.DataFrame:
@@ -647,6 +665,76 @@ def claims_by_metric(results: pd.DataFrame, claims: pd.DataFrame,
     out = pd.concat(frames, ignore_index=True)
     first = ["claim", "metric", "holds", "evidence"]
     return out[first + [c for c in out.columns if c not in first]]
+
+
+def claims_by_protocol(runs: dict[str, pd.DataFrame], claims: pd.DataFrame,
+                       metrics: tuple[str, ...] = tuple(CLAIM_METRICS)) -> pd.DataFrame:
+    """:func:`claims_by_metric` for each protocol's results (``{name: results}``), stacked with a
+    ``protocol`` column: one tidy row per (claim, metric, protocol)."""
+    frames = [claims_by_metric(results, claims, metrics).assign(protocol=name)
+              for name, results in runs.items()]
+    out = pd.concat(frames, ignore_index=True)
+    first = ["claim", "metric", "protocol", "holds", "ours", "evidence"]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def protocol_claims_table(side: pd.DataFrame) -> pd.DataFrame:
+    """The side-by-side view of :func:`claims_by_protocol`: rows claim x metric, one column per protocol,
+    each cell ``"holds 0.74"`` / ``"fails 0.46"`` / ``"not run"`` (``ours`` = the claim's quantity: F1,
+    relative gain or ratio, see :func:`check_claims`)."""
+    def cell(row) -> str:
+        if row["status"] != "ok" or pd.isna(row["holds"]):
+            return "not run"
+        return f"{'holds' if row['holds'] else 'fails'} {row['ours']:.2f}"
+
+    wide = side.assign(cell=side.apply(cell, axis=1)).pivot(index=["claim", "metric"], columns="protocol",
+                                                            values="cell")
+    metric_order = {m: k for k, m in enumerate(CLAIM_METRICS)}
+    claim_order = {c: k for k, c in enumerate(dict.fromkeys(side["claim"]))}
+    wide = wide.reindex(columns=list(dict.fromkeys(side["protocol"])))
+    return wide.sort_index(key=lambda ix: ix.map(claim_order if ix.name == "claim" else metric_order))
+
+
+def protocol_tally(side: pd.DataFrame) -> pd.DataFrame:
+    """Per protocol: (claim, metric) pairs that hold, that were checked, and the share -- the count that
+    :data:`semiad.rl.rlad_protocol.DEFAULT`'s rule compares."""
+    checked = side[(side["status"] == "ok") & side["holds"].notna()]
+    tally = checked.groupby("protocol", sort=False)["holds"].agg(holds=lambda h: int(h.astype(bool).sum()),
+                                                                  checked="size")
+    tally = tally.reindex(list(dict.fromkeys(side["protocol"])), fill_value=0)
+    tally["share"] = (tally["holds"] / tally["checked"].where(tally["checked"] > 0)).round(3)
+    return tally.rename_axis("protocol").reset_index()
+
+
+def plot_protocols(runs: dict[str, pd.DataFrame], benchmarks, sources: dict[str, str] | None = None):
+    """RLAD's four metrics (:data:`CLAIM_METRICS`, mean over seeds) vs label budget, one panel per
+    benchmark, one line style per protocol (solid: the first of ``runs``, the notebook's default)."""
+    import matplotlib.pyplot as plt
+
+    benchmarks = tuple(benchmarks)
+    fig, axes = plt.subplots(1, len(benchmarks), figsize=(6.2 * len(benchmarks), 4.2), squeeze=False)
+    colors = dict(zip(CLAIM_METRICS, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    styles = ("-", "--", ":", "-.")
+    for ax, bench in zip(axes[0], benchmarks, strict=True):
+        for (name, results), ls in zip(runs.items(), styles, strict=False):
+            sub = results[(results["dataset"] == bench) & (results["method"] == "RLAD")]
+            mean = sub.groupby(["metric", "budget"])["value"].mean()
+            for metric, label in SHORT_METRIC_LABELS.items():
+                if metric in mean.index.get_level_values("metric"):
+                    m = mean.loc[metric]
+                    ax.plot(m.index * 100, m.values, ls=ls, marker="o", color=colors[metric],
+                            label=f"{label} | {name}")
+        ax.set_xscale("log")
+        budgets = sorted({b for r in runs.values() for b in r.loc[r["dataset"] == bench, "budget"].dropna()})
+        ax.set_xticks([b * 100 for b in budgets], [f"{b * 100:g}%" for b in budgets])
+        ax.set_xlabel("label budget (queried labels / training windows)")
+        ax.set_ylabel("RLAD score (test, mean over seeds)")
+        ax.set_ylim(0, 1.02)
+        where = f" ({sources[bench]} data)" if sources else ""
+        ax.set_title(f"RLAD on {BENCHMARK_LABELS[bench]}{where}: protocols side by side")
+        ax.legend(fontsize=6.5, ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
 
 
 def teaching_example(benchmark: str, budget: float, profile: str = "smoke", series_index: int | None = None,
