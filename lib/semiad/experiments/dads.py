@@ -268,8 +268,8 @@ def run_dads_grid(profile: str = "quick", *, datasets=None, contaminations=None,
                   cache_root: str | None = None, progress: bool = True,
                   dads_protocol: str | DADSProtocol | None = None,
                   **protocol_overrides) -> tuple[pd.DataFrame, list[dict]]:
-    """Run (or load from cache) the Figure 2 grid under ``dads_protocol``; return tidy results and the
-    raw records."""
+    """Run (or load from cache) the Figure 2 grid under ``dads_protocol``; return tidy results (with a
+    ``protocol`` column naming it) and the raw records."""
     sizes = PROFILE_SIZES[check_profile(profile)]
     datasets = tuple(sizes["datasets"] if datasets is None else datasets)
     sources = dataset_sources(datasets, data_dir, on_missing)
@@ -281,7 +281,7 @@ def run_dads_grid(profile: str = "quick", *, datasets=None, contaminations=None,
     records = run_grid(configs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
                        progress=progress, desc="DADS Fig. 2 cells",
                        priority=lambda c: cost.get(c["method"], 9))  # the RL agents first
-    return records_to_frame(records), records
+    return records_to_frame(records).assign(protocol=dads_protocol_named(dads_protocol).name), records
 
 
 # ---------------------------------------------------------------------------------------------

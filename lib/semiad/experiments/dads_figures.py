@@ -23,18 +23,13 @@ def _panel_title(protocol: str, dataset: str, feature_set: str) -> str:
 def protocol_curves(results: pd.DataFrame, protocols: list[str], metric: str = "auc_roc") -> Figure:
     """Figure 2 once per protocol: one row of panels per protocol (mean +- std over seeds vs
     contamination), every method, DADS drawn thick; CTG panels say which columns they read."""
-    sub = results[results["protocol"].isin(protocols)]
+    sub = pd.concat([results[results["protocol"] == p] for p in protocols])  # rows of panels in this order
     keys = ["protocol", "dataset", "feature_set", "contamination", "method"]
-    table = (sub[sub["metric"] == metric].groupby(keys)["value"].agg(["mean", "std"]) * 100).reset_index()
+    table = (sub[sub["metric"] == metric].groupby(keys, sort=False)["value"].agg(["mean", "std"]) * 100
+             ).reset_index()
     table["panel"] = [_panel_title(p, d, f) for p, d, f in
                       zip(table["protocol"], table["dataset"], table["feature_set"], strict=True)]
     table["contamination %"] = table["contamination"] * 100
-    panels = [_panel_title(p, d, f) for p in protocols
-              for d, f in dict.fromkeys(zip(sub.loc[sub["protocol"] == p, "dataset"],
-                                            sub.loc[sub["protocol"] == p, "feature_set"], strict=True))]
-    table["panel"] = pd.Categorical(table["panel"], panels, ordered=True)
-    table = table.sort_values("panel")
-    table["panel"] = table["panel"].astype(str)
     hues = [m.label for m in dads.METHODS if m.label in set(table["method"])]
     n_panels = table.loc[table["protocol"] == protocols[0], "panel"].nunique()
     return plotting.curves_by_panel(table, "panel", "contamination %", "method", ylabel="AUC-ROC (%)",

@@ -119,7 +119,7 @@ def feature_set_of(dataset: str, protocol: DADSProtocol) -> str:
 
 
 def _label(frame: pd.DataFrame, arm: Arm) -> pd.DataFrame:
-    return frame.assign(protocol=arm.protocol.name, role=arm.role,
+    return frame.assign(role=arm.role,
                         feature_set=[feature_set_of(ds, arm.protocol) for ds in frame["dataset"]])
 
 
@@ -182,7 +182,7 @@ def run_mechanism_ablation(profile: str = "quick", *, dataset: str = CTG, contam
                                           cache_root=cache_root, progress=progress, dads_protocol=proto)
             frame = frame[frame["metric"] == "auc_roc"]
             rows.append(frame.assign(base=base.name, mechanism="(base)" if mech is None else mech.label,
-                                     switched_to=other.name if mech else "", protocol=proto.name))
+                                     switched_to=other.name if mech else ""))
     runs = pd.concat(rows, ignore_index=True)
     summary = (runs.groupby(["base", "mechanism"], sort=False)["value"]
                .agg(mean="mean", std="std", n="count").mul({"mean": 100, "std": 100, "n": 1}).reset_index())
