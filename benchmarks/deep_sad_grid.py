@@ -76,8 +76,10 @@ from semiad.experiments.deep_sad_images import (
     cells_for,
     dataset_sources,
     experiments,
+    image_cell,
     make_split,
     methods_by_label,
+    pretrain_autoencoder_cell,
     run_stacked,
 )
 from semiad.experiments.grid import run_cell, run_grid
@@ -240,11 +242,12 @@ def run_semiad(ae_cells: Sequence[dict], cells: Sequence[dict], device: str, job
     with tempfile.TemporaryDirectory(prefix="semiad-grid-bench-") as root:
         runtime = {"device": device, "cache_root": root, "torch_threads": 1}
         start = time.perf_counter()
-        run_grid(ae_cells, n_jobs=jobs, runtime=runtime, cache_root=root, progress=False)
+        run_grid(pretrain_autoencoder_cell, ae_cells, n_jobs=jobs, runtime=runtime, cache_root=root,
+                 progress=False)
         ae_wall = time.perf_counter() - start
         if stacked:
             run_stacked(cells, runtime, root, progress=False)
-        records = run_grid(cells, n_jobs=jobs, runtime=runtime, cache_root=root, progress=False)
+        records = run_grid(image_cell, cells, n_jobs=jobs, runtime=runtime, cache_root=root, progress=False)
         wall = time.perf_counter() - start
     failed = [r for r in records if r["status"] != "ok"]
     if failed:
@@ -350,7 +353,7 @@ def per_cell_seconds(ae_cell: dict, cell: dict, device: str) -> float:
         runtime = {"device": device, "cache_root": root, "torch_threads": 1}
         start = time.perf_counter()
         for c in (zero_ae, zero):
-            run_cell(c, runtime, root)
+            run_cell(pretrain_autoencoder_cell if c["task"] == AE_TASK else image_cell, c, runtime, root)
         _sync(device)
         seconds = time.perf_counter() - start
     torch.set_num_threads(threads)

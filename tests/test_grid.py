@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from semiad.experiments import ResultCache, config_hash, odds, register_task, run_grid
+from semiad.experiments import ResultCache, cell_task, config_hash, odds, run_grid
 from tests.conftest import requires_real_data
 
 CALLS: list[int] = []
 
 
-@register_task("test_square")
+@cell_task("test_square")
 def _square(config, runtime):
     CALLS.append(config["x"])
     if config.get("interrupt"):
@@ -34,9 +34,9 @@ def test_config_hash_depends_on_content_and_version():
 def test_cache_reuses_finished_cells(tmp_path):
     CALLS.clear()
     cfgs = [{"task": "test_square", "x": i} for i in range(4)]
-    recs = run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False)
+    recs = run_grid(_square, cfgs, backend="sequential", cache_root=tmp_path, progress=False)
     assert [r["metrics"]["y"] for r in recs] == [0, 1, 4, 9] and CALLS == [0, 1, 2, 3]
-    recs2 = run_grid(cfgs + [{"task": "test_square", "x": 5}], backend="sequential",
+    recs2 = run_grid(_square, cfgs + [{"task": "test_square", "x": 5}], backend="sequential",
                      cache_root=tmp_path, progress=False)
     assert CALLS == [0, 1, 2, 3, 5]  # only the new cell ran
     assert recs2[-1]["metrics"]["y"] == 25
@@ -47,7 +47,7 @@ def test_cache_reuses_finished_cells(tmp_path):
 def test_priority_orders_the_work_but_not_the_results(tmp_path):
     CALLS.clear()
     cfgs = [{"task": "test_square", "x": i} for i in range(4)]
-    recs = run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False,
+    recs = run_grid(_square, cfgs, backend="sequential", cache_root=tmp_path, progress=False,
                     priority=lambda c: -c["x"])
     assert CALLS == [3, 2, 1, 0]  # submitted largest key first
     assert [r["metrics"]["y"] for r in recs] == [0, 1, 4, 9]  # returned in config order
@@ -58,12 +58,12 @@ def test_resume_after_interrupted_grid(tmp_path):
     cfgs = [{"task": "test_square", "x": i} for i in range(5)]
     broken = [dict(c, interrupt=True) if c["x"] == 3 else c for c in cfgs]
     with pytest.raises(KeyboardInterrupt):
-        run_grid(broken, backend="sequential", cache_root=tmp_path, progress=False)
+        run_grid(_square, broken, backend="sequential", cache_root=tmp_path, progress=False)
     assert CALLS == [0, 1, 2, 3]
     cache = ResultCache(tmp_path)
     assert [cache.get(c) is not None for c in cfgs] == [True, True, True, False, False]
     CALLS.clear()
-    recs = run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False)
+    recs = run_grid(_square, cfgs, backend="sequential", cache_root=tmp_path, progress=False)
     assert CALLS == [3, 4]  # finished cells were not recomputed
     assert [r["metrics"]["y"] for r in recs] == [0, 1, 4, 9, 16]
 
@@ -71,21 +71,24 @@ def test_resume_after_interrupted_grid(tmp_path):
 def test_failed_cell_is_recorded_with_traceback_and_retried(tmp_path):
     CALLS.clear()
     cfgs = [{"task": "test_square", "x": 1}, {"task": "test_square", "x": 2, "fail": True}]
-    recs = run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False, on_failure="record")
+    recs = run_grid(_square, cfgs, backend="sequential", cache_root=tmp_path, progress=False,
+                    on_failure="record")
     assert recs[0]["status"] == "ok"
     assert recs[1]["status"] == "failed" and "boom" in recs[1]["error"]
     assert "Traceback" in recs[1]["traceback"] and "metrics" not in recs[1]
     failed_file = tmp_path / "failed" / "test_square" / f"{config_hash(cfgs[1])}.json"
     assert json.loads(failed_file.read_text())["status"] == "failed"
-    run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False, on_failure="record")
+    run_grid(_square, cfgs, backend="sequential", cache_root=tmp_path, progress=False, on_failure="record")
     assert CALLS == [1, 2, 2]  # the failure is retried, the success is not
 
 
 def test_grid_rejects_bad_arguments(tmp_path):
-    with pytest.raises(ValueError, match="unknown task"):
-        run_grid([{"task": "nope"}], cache_root=tmp_path)
+    with pytest.raises(ValueError, match="cell names task 'nope' but is run with 'test_square'"):
+        run_grid(_square, [{"task": "nope"}], cache_root=tmp_path)
+    with pytest.raises(TypeError, match="cell_task"):
+        run_grid(lambda config, runtime: {}, [{"task": "test_square", "x": 1}], cache_root=tmp_path)
     with pytest.raises(ValueError, match="backend"):
-        run_grid([{"task": "test_square", "x": 1}], backend="mpi", cache_root=tmp_path)
+        run_grid(_square, [{"task": "test_square", "x": 1}], backend="mpi", cache_root=tmp_path)
 
 
 def test_run_odds_rejects_bad_inputs_before_computing():
@@ -106,12 +109,20 @@ def _tiny_cells(method, params=()):
     return odds.build_configs("smoke", datasets=["thyroid"], seeds=[0], methods=[spec])
 
 
+def _run_odds(cfgs, **kwargs):
+    """The ODDS grid's two tasks in order: autoencoders, then the method cells (as ``run_odds`` does)."""
+    ae = [c for c in cfgs if c["task"] == "odds_ae"]
+    if ae:
+        run_grid(odds.pretrain_autoencoder_cell, ae, **kwargs)
+    return run_grid(odds.odds_cell, [c for c in cfgs if c["task"] == "odds"], **kwargs)
+
+
 @requires_real_data
 def test_odds_cell_is_deterministic_on_cpu(tmp_path):
     cfgs = _tiny_cells("deep_sad", [("eta", 1.0)])
     rt = {"device": "cpu"}
-    a = run_grid(cfgs, backend="sequential", runtime=rt, cache_root=tmp_path / "a", progress=False)
-    b = run_grid(cfgs, backend="sequential", runtime=rt, cache_root=tmp_path / "b", progress=False)
+    a = _run_odds(cfgs, backend="sequential", runtime=rt, cache_root=tmp_path / "a", progress=False)
+    b = _run_odds(cfgs, backend="sequential", runtime=rt, cache_root=tmp_path / "b", progress=False)
     assert a[-1]["status"] == "ok", a[-1].get("traceback")
     assert a[-1]["metrics"]["auc"] == b[-1]["metrics"]["auc"]
 
@@ -120,11 +131,11 @@ def test_odds_cell_is_deterministic_on_cpu(tmp_path):
 def test_loky_and_dask_backends_give_the_sequential_result(tmp_path):
     distributed = pytest.importorskip("distributed")
     cfgs = _tiny_cells("supervised")
-    seq = run_grid(cfgs, backend="sequential", cache_root=tmp_path / "s", progress=False)
-    loky = run_grid(cfgs, backend="loky", n_jobs=2, cache_root=tmp_path / "l", progress=False)
+    seq = _run_odds(cfgs, backend="sequential", cache_root=tmp_path / "s", progress=False)
+    loky = _run_odds(cfgs, backend="loky", n_jobs=2, cache_root=tmp_path / "l", progress=False)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster):
-        dask = run_grid(cfgs, backend="dask", n_jobs=2, cache_root=tmp_path / "d", progress=False)
+        dask = _run_odds(cfgs, backend="dask", n_jobs=2, cache_root=tmp_path / "d", progress=False)
     aucs = [r[-1]["metrics"]["auc"] for r in (seq, loky, dask)]
     assert aucs[0] == aucs[1] == aucs[2]
     assert 0 <= aucs[0] <= 1
@@ -148,13 +159,14 @@ def test_hybrid_and_cae_cells_reuse_the_cached_autoencoder(tmp_path, monkeypatch
     cfgs = odds.build_configs("smoke", datasets=["thyroid"], seeds=[0], methods=specs)
     ae_cfgs = [c for c in cfgs if c["task"] == "odds_ae"]
     assert len(ae_cfgs) == 1 and all(c["ae"] == ae_cfgs[0] for c in cfgs if c["task"] == "odds")
-    run_grid(ae_cfgs, backend="sequential", cache_root=tmp_path, progress=False)
+    run_grid(odds.pretrain_autoencoder_cell, ae_cfgs, backend="sequential", cache_root=tmp_path,
+             progress=False)
 
     def no_training(*args, **kwargs):
         raise AssertionError("the autoencoder was retrained instead of loaded from the cache")
 
     monkeypatch.setattr(odds, "train_autoencoder", no_training)
-    recs = run_grid([c for c in cfgs if c["task"] == "odds"], backend="sequential",
+    recs = run_grid(odds.odds_cell, [c for c in cfgs if c["task"] == "odds"], backend="sequential",
                     cache_root=tmp_path, progress=False)
     assert [r["status"] for r in recs] == ["ok"] * 3, [r.get("error") for r in recs]
     ae = odds.cached_autoencoder(ae_cfgs[0], {"cache_root": str(tmp_path)})

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from semiad.experiments import ResultCache, register_task, run_grid
+from semiad.experiments import ResultCache, cell_task, run_grid
 from semiad.experiments.cache import CacheWarning
 from semiad.experiments.grid import CellsFailedError
 from semiad.models import make_detector
@@ -15,7 +15,7 @@ from semiad.models import make_detector
 CALLS: list[int] = []
 
 
-@register_task("test_trust_square")
+@cell_task("test_trust_square")
 def _square(config, runtime):
     CALLS.append(config["x"])
     if config.get("fail"):
@@ -27,7 +27,7 @@ CFG = {"task": "test_trust_square", "x": 3, "dataset": "a"}
 
 
 def _warm(tmp_path):
-    run_grid([CFG], backend="sequential", cache_root=tmp_path, progress=False)
+    run_grid(_square, [CFG], backend="sequential", cache_root=tmp_path, progress=False)
     return ResultCache(tmp_path).cell_path(CFG)
 
 
@@ -54,7 +54,7 @@ def test_tampered_cache_file_is_named_and_recomputed(tmp_path, tamper):
         path.write_text(json.dumps(record))
     CALLS.clear()
     with pytest.warns(CacheWarning, match=str(path.name)):
-        recs = run_grid([CFG], backend="sequential", cache_root=tmp_path, progress=False)
+        recs = run_grid(_square, [CFG], backend="sequential", cache_root=tmp_path, progress=False)
     assert CALLS == [3] and recs[0]["metrics"]["y"] == 9.0
     assert ResultCache(tmp_path).get(CFG) is not None  # rewritten, valid again
 
@@ -62,14 +62,14 @@ def test_tampered_cache_file_is_named_and_recomputed(tmp_path, tamper):
 def test_untouched_cache_file_is_reused(tmp_path):
     _warm(tmp_path)
     CALLS.clear()
-    recs = run_grid([CFG], backend="sequential", cache_root=tmp_path, progress=False)
+    recs = run_grid(_square, [CFG], backend="sequential", cache_root=tmp_path, progress=False)
     assert CALLS == [] and recs[0]["metrics"]["y"] == 9.0
 
 
 def test_failed_cells_raise_after_the_others_are_cached(tmp_path):
     cfgs = [CFG, {**CFG, "x": 4, "fail": True}]
     with pytest.raises(CellsFailedError, match="(?s)1 cell\\(s\\) failed.*boom"):
-        run_grid(cfgs, backend="sequential", cache_root=tmp_path, progress=False)
+        run_grid(_square, cfgs, backend="sequential", cache_root=tmp_path, progress=False)
     assert ResultCache(tmp_path).get(CFG) is not None
 
 
@@ -77,7 +77,7 @@ def test_failed_cells_raise_after_the_others_are_cached(tmp_path):
 def test_bad_device_is_refused_before_any_cell(tmp_path, device):
     CALLS.clear()
     with pytest.raises(ValueError, match="device"):
-        run_grid([CFG], backend="sequential", cache_root=tmp_path, progress=False,
+        run_grid(_square, [CFG], backend="sequential", cache_root=tmp_path, progress=False,
                  runtime={"device": device})
     assert CALLS == []
 

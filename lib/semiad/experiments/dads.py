@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from semiad.experiments.grid import register_task, run_grid, tidy_frame
+from semiad.experiments.grid import cell_task, run_grid, tidy_frame
 from semiad.models.protocol import DEFAULT as DEEP_SAD_PROTOCOL
 from semiad.profiles import check_profile
 from semiad.rl.dads_protocol import LOADER_FIELDS, DADSProtocol, dads_protocol_named
@@ -218,7 +218,7 @@ def score_test_set(split, scores: np.ndarray) -> dict[str, float]:
     return out
 
 
-@register_task("dads")
+@cell_task("dads")
 def dads_cell(config: dict, runtime: dict) -> dict:
     """Fit one method on one contamination split; score the test set."""
     split = make_split(config, runtime)
@@ -278,7 +278,8 @@ def run_dads_grid(profile: str = "quick", *, datasets=None, contaminations=None,
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
     cost = {"dads": 0, "dplan": 1, "deep_sad": 2, "vime": 3, "devnet": 4, "ssad": 5}
-    records = run_grid(configs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+    records = run_grid(dads_cell, configs, n_jobs=n_jobs, backend=backend, runtime=runtime,
+                       cache_root=cache_root,
                        progress=progress, desc="DADS Fig. 2 cells",
                        priority=lambda c: cost.get(c["method"], 9))  # the RL agents first
     return records_to_frame(records).assign(protocol=dads_protocol_named(dads_protocol).name), records

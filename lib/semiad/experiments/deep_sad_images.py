@@ -69,7 +69,7 @@ from semiad.data.image_settings import (
 from semiad.data.resolve import DataNotFoundError, check_data_source
 from semiad.data.splits import SemiSupervisedSplit
 from semiad.experiments.cache import ResultCache, atomic_write_bytes, config_hash
-from semiad.experiments.grid import cell_record, register_task, run_grid
+from semiad.experiments.grid import cell_record, cell_task, run_grid
 from semiad.experiments.odds import ALL_METHODS as ODDS_METHODS
 from semiad.experiments.odds import HYPERSPHERE, MethodSpec, _spec, hypersphere_params, score_shallow
 from semiad.experiments.odds import uses_autoencoder as _uses_autoencoder
@@ -273,7 +273,7 @@ def _init(config: dict) -> str:
 
 
 # ------------------------------------------------------------------------------------------ tasks
-@register_task(AE_TASK)
+@cell_task(AE_TASK)
 def pretrain_autoencoder_cell(config: dict, runtime: dict) -> dict:
     """App. C: the LeNet CAE trained on the experiment's unlabeled data (weights saved as an artifact)."""
     path = ResultCache(runtime.get("cache_root")).artifact_path(config)
@@ -323,7 +323,7 @@ def _reconstruction_error(ae: torch.nn.Module, X: np.ndarray) -> np.ndarray:
     return torch.mean((predict_batched(ae, Xt) - Xt) ** 2, dim=1).numpy()
 
 
-@register_task(CELL_TASK)
+@cell_task(CELL_TASK)
 def image_cell(config: dict, runtime: dict) -> dict:
     """One method on one experiment: fit on the training set, AUC on the (full) test split."""
     split = make_split(config, runtime)
@@ -502,11 +502,12 @@ def run_image_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpe
     ae_cells, rows = build_grid(settings, methods, profile, sources, rep_dims, etas, training)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
-    run_grid(ae_cells, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+    run_grid(pretrain_autoencoder_cell, ae_cells, n_jobs=n_jobs, backend=backend, runtime=runtime,
+             cache_root=cache_root,
              progress=progress, desc="autoencoders", priority=lambda c: -_cost(c))
     if engine == "stacked" or (engine == "auto" and _device(runtime).startswith("cuda")):
         run_stacked([r["cell"] for r in rows], runtime, cache_root, max_stack, progress)
-    records = run_grid([r["cell"] for r in rows], n_jobs=n_jobs, backend=backend, runtime=runtime,
+    records = run_grid(image_cell, [r["cell"] for r in rows], n_jobs=n_jobs, backend=backend, runtime=runtime,
                        cache_root=cache_root, progress=progress, desc="image cells",
                        priority=lambda c: -_cost(c))
     return results_frame(rows, records, scenario).assign(training_protocol=training.name)
@@ -766,7 +767,7 @@ def run_subsample_effect(caps: Sequence[int], profile: str = "quick", *, dataset
         runtime = {"data_dir": None if kwargs.get("data_dir") is None else str(kwargs["data_dir"]),
                    "device": kwargs.get("device", "auto"), "on_missing": kwargs.get("on_missing", "error"),
                    "cache_root": kwargs.get("cache_root")}
-        records = run_grid([r["cell"] for r in rows], n_jobs=kwargs.get("n_jobs", 1),
+        records = run_grid(image_cell, [r["cell"] for r in rows], n_jobs=kwargs.get("n_jobs", 1),
                            backend=kwargs.get("backend", "loky"), runtime=runtime,
                            cache_root=kwargs.get("cache_root"), progress=kwargs.get("progress", True),
                            desc=f"cap {cap}")

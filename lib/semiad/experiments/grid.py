@@ -1,14 +1,15 @@
 """Run a list of experiment cells: cached, parallel (joblib: loky / dask / ray), resumable.
 
-A *cell* is a config dict of literals with a ``task`` key naming a registered pure function
-``task(config, runtime) -> dict`` (metrics and info). ``runtime`` holds options that do not change
-the science (data dir, device) and are therefore not part of the cache key.
+A *cell* is a config dict of literals; a *task* is a pure module-level function
+``task(config, runtime) -> dict`` (metrics and info) that the caller hands to :func:`run_grid` by
+reference. The config's ``task`` key names the kind of cell (it is part of the cache key, so records
+of different tasks never mix) and must equal the function's :func:`cell_task` name. ``runtime`` holds
+options that do not change the science (data dir, device) and are therefore not part of the cache key.
 """
 
 from __future__ import annotations
 
 import ctypes
-import importlib
 import multiprocessing
 import os
 import platform
@@ -30,27 +31,25 @@ from semiad.experiments.cache import ResultCache, config_hash
 TaskFn = Callable[[dict, dict], dict]
 #: Seconds between progress-bar refreshes.
 PROGRESS_INTERVAL_S = 5.0
-TASKS: dict[str, TaskFn] = {}
-#: Modules that register tasks. Worker processes (loky, dask) import them on demand, because
-#: unpickling ``run_cell`` does not import the module where a task was defined.
-TASK_MODULES: tuple[str, ...] = ("semiad.experiments.odds", "semiad.experiments.dads",
-                                 "semiad.experiments.residual", "semiad.experiments.rlad",
-                                 "semiad.experiments.uainets",
-                                 "semiad.experiments.deep_sad_images")
 BACKENDS = ("loky", "threading", "sequential", "dask", "ray")
 
 
-def register_task(name: str) -> Callable[[TaskFn], TaskFn]:
-    """Decorator: make ``fn`` runnable as ``{"task": name, ...}`` cells."""
+def cell_task(name: str) -> Callable[[TaskFn], TaskFn]:
+    """Decorator: name the cells ``fn`` computes (``{"task": name, ...}``). Nothing is registered;
+    callers pass ``fn`` itself to :func:`run_grid` (joblib pickles a module-level function by reference)."""
     def wrap(fn: TaskFn) -> TaskFn:
-        TASKS[name] = fn
+        fn.task_name = name  # type: ignore[attr-defined]
         return fn
     return wrap
 
 
-def _ensure_tasks_loaded() -> None:
-    for module in TASK_MODULES:
-        importlib.import_module(module)
+def task_name(task: TaskFn) -> str:
+    """The cell name given to ``task`` by :func:`cell_task`; a clear error for an undecorated function."""
+    name = getattr(task, "task_name", None)
+    if not isinstance(name, str):
+        raise TypeError(f"{getattr(task, '__qualname__', task)!r} is not a cell task: decorate it with "
+                        "@cell_task(name)")
+    return name
 
 
 _PR_SET_PDEATHSIG = 1
@@ -75,8 +74,8 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def run_cell(config: dict, runtime: dict | None = None, cache_root: str | None = None) -> dict:
-    """Execute one cell (in whatever process joblib put us) and persist its record atomically.
+def run_cell(task: TaskFn, config: dict, runtime: dict | None = None, cache_root: str | None = None) -> dict:
+    """Execute ``task`` on one cell (in whatever process joblib put us) and persist its record atomically.
 
     Never raises for a failing experiment: the record gets ``status="failed"`` and the traceback.
     """
@@ -86,8 +85,6 @@ def run_cell(config: dict, runtime: dict | None = None, cache_root: str | None =
     torch.set_num_threads(int(runtime.get("torch_threads", 1)))  # one thread per worker
     start = time.perf_counter()
     try:
-        _ensure_tasks_loaded()
-        task = TASKS[config["task"]]
         out = task(config, runtime)
         outcome: dict[str, Any] = {"status": "ok", "metrics": out.get("metrics", {}),
                                    "info": out.get("info", {})}
@@ -120,19 +117,21 @@ class CellsFailedError(RuntimeError):
                          + "\n".join(lines) + more)
 
 
-def validate_configs(configs: Sequence[dict]) -> None:
-    """Fail before any computation on cells naming unknown tasks."""
-    _ensure_tasks_loaded()
+def validate_configs(task: TaskFn, configs: Sequence[dict]) -> None:
+    """Fail before any computation on cells that are not ``task``'s (their ``task`` key differs)."""
+    name = task_name(task)
     for cfg in configs:
-        if cfg.get("task") not in TASKS:
-            raise ValueError(f"unknown task {cfg.get('task')!r}; registered: {sorted(TASKS)}")
+        if cfg.get("task") != name:
+            raise ValueError(f"cell names task {cfg.get('task')!r} but is run with {name!r} "
+                             f"({task.__module__}.{task.__qualname__})")
 
 
-def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
+def run_grid(task: TaskFn, configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
              runtime: dict | None = None, cache_root: str | None = None,
              progress: bool = True, desc: str = "cells",
              priority: Callable[[dict], Any] | None = None, on_failure: str = "raise") -> list[dict]:
-    """Return one record per config (same order), computing only cells not already cached.
+    """Return one record per config (same order): ``task(config, runtime)``, computing only cells not
+    already cached. Every config's ``task`` key must be ``task``'s :func:`cell_task` name.
 
     ``priority``: optional sort key; cells to compute are submitted in increasing key order (e.g.
     the longest cells first, so that they do not straggle alone at the end of the grid). The
@@ -154,7 +153,7 @@ def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
         resolve_device(runtime["device"])
     if n_jobs == 0:
         raise ValueError("n_jobs must be non-zero (use -1 for all cores)")
-    validate_configs(configs)
+    validate_configs(task, configs)
     cache = ResultCache(cache_root)
     records: list[dict | None] = [cache.get(c) for c in configs]
     todo = [i for i, r in enumerate(records) if r is None]
@@ -173,11 +172,11 @@ def run_grid(configs: Sequence[dict], *, n_jobs: int = 1, backend: str = "loky",
         root = str(cache.root)
         if backend == "sequential" or n_jobs == 1:
             for i in jobs:
-                _accept(run_cell(configs[i], runtime, root), bar, done)
+                _accept(run_cell(task, configs[i], runtime, root), bar, done)
         else:
             with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
                 results = joblib.Parallel(return_as="generator_unordered")(
-                    joblib.delayed(run_cell)(configs[i], runtime, root) for i in jobs)
+                    joblib.delayed(run_cell)(task, configs[i], runtime, root) for i in jobs)
                 for rec in results:
                     _accept(rec, bar, done)
     bar.close()

@@ -20,7 +20,7 @@ from semiad.data.resolve import check_data_source
 from semiad.data.splits import odds_split
 from semiad.data.tabular import ODDS_DATASETS, TabularDataset, load_odds
 from semiad.experiments.cache import ResultCache, atomic_write_bytes
-from semiad.experiments.grid import register_task, run_grid
+from semiad.experiments.grid import cell_task, run_grid
 from semiad.experiments.selection import select_and_score
 from semiad.metrics import auc
 from semiad.models import DETECTORS, make_detector
@@ -213,7 +213,7 @@ def _net(config: dict) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # tasks
-@register_task("odds_ae")
+@cell_task("odds_ae")
 def pretrain_autoencoder_cell(config: dict, runtime: dict) -> dict:
     """App. C pre-training on the training rows that are not labeled anomalies; saves weights."""
     path = ResultCache(runtime.get("cache_root")).artifact_path(config)
@@ -298,7 +298,7 @@ def score_shallow(method: str, params: dict, seed: int, cap: int | None, split) 
             "info": info}
 
 
-@register_task("odds")
+@cell_task("odds")
 def odds_cell(config: dict, runtime: dict) -> dict:
     """One (dataset, method, seed) experiment of Table 2/6: fit on the split, AUC on the test set."""
     split = make_split(config, runtime)
@@ -492,11 +492,13 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
     ae_cfgs = [c for c in configs if c["task"] == "odds_ae"]
     cells = [c for c in configs if c["task"] == "odds"]
     ae_cfgs.sort(key=lambda c: -n_rows[c["dataset"]])
-    run_grid(ae_cfgs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+    run_grid(pretrain_autoencoder_cell, ae_cfgs, n_jobs=n_jobs, backend=backend, runtime=runtime,
+             cache_root=cache_root,
              progress=progress, desc="autoencoders")
     # Largest datasets first (longest-processing-time-first scheduling): the long cells do not
     # end up alone at the tail of the grid while the other workers idle.
-    records = run_grid(cells, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+    records = run_grid(odds_cell, cells, n_jobs=n_jobs, backend=backend, runtime=runtime,
+                       cache_root=cache_root,
                        progress=progress, desc="ODDS cells", priority=lambda c: -n_rows[c["dataset"]])
     return records_to_frame(records, methods).assign(training_protocol=training.name)
 

@@ -37,7 +37,7 @@ from sklearn.metrics import f1_score, roc_auc_score
 
 from semiad.data.mvtec import GOOD, MVTEC_CATEGORIES, MVTecCategory, load_mvtec
 from semiad.experiments.cache import ResultCache, atomic_write_bytes, config_hash
-from semiad.experiments.grid import register_task, run_cell, run_grid
+from semiad.experiments.grid import cell_task, run_cell, run_grid
 from semiad.profiles import check_profile
 
 PAPER = "residual_rl"
@@ -205,7 +205,7 @@ def cae_maps(cfg: dict, runtime: dict) -> tuple[SplitMaps, SplitMaps]:
 
     path = _weights_path(cfg, runtime)
     if not path.is_file():
-        rec = run_cell(cfg, runtime, runtime.get("cache_root"))
+        rec = run_cell(residual_cae_cell, cfg, runtime, runtime.get("cache_root"))
         if rec["status"] != "ok":
             raise RuntimeError(f"CAE cell failed: {rec.get('error')}")
     ds = load_for(cfg, runtime)
@@ -233,7 +233,7 @@ def image_metrics(y: np.ndarray, pred: np.ndarray, score: np.ndarray) -> dict[st
 
 
 # ---------------------------------------------------------------------------------------------- cells
-@register_task("residual_cae")
+@cell_task("residual_cae")
 def residual_cae_cell(config: dict, runtime: dict) -> dict:
     """Train the CAE (weights -> artifact), run the threshold/min-area search, score the test split."""
     from semiad.device import resolve_device
@@ -264,7 +264,7 @@ def residual_cae_cell(config: dict, runtime: dict) -> dict:
     return {"metrics": metrics, "info": info}
 
 
-@register_task("residual_policy")
+@cell_task("residual_policy")
 def residual_policy_cell(config: dict, runtime: dict) -> dict:
     """Train a PPO policy (one variant) on the validation split of its CAE; score the test split."""
     from semiad.rl.residual_policy import ResidualPolicy, build_states
@@ -312,11 +312,13 @@ def run_residual_grid(profile: str = "quick", *, categories: Sequence[str] | Non
     caes, policies = build_configs(profile, categories, seeds, losses, variants, size, sources,
                                    **split_overrides)
     runtime = runtime_options(data_dir, on_missing, device, cache_root)
-    cae_records = run_grid(caes, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+    cae_records = run_grid(residual_cae_cell, caes, n_jobs=n_jobs, backend=backend, runtime=runtime,
+                           cache_root=cache_root,
                            progress=progress, desc="CAE cells")
     ok = {rec["hash"] for rec in cae_records if rec["status"] == "ok"}
     todo = [p for p in policies if config_hash(p["cae"]) in ok]
-    policy_records = run_grid(todo, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+    policy_records = run_grid(residual_policy_cell, todo, n_jobs=n_jobs, backend=backend, runtime=runtime,
+                              cache_root=cache_root,
                               progress=progress, desc="policy cells")
     return records_to_frame(cae_records + policy_records), cae_records, policy_records
 

@@ -53,7 +53,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from semiad.experiments.grid import register_task, run_grid, tidy_frame
+from semiad.experiments.grid import cell_task, run_grid, tidy_frame
 from semiad.models.protocol import DEFAULT as DEEP_SAD_PROTOCOL
 from semiad.profiles import check_profile
 from semiad.rl.rlad_protocol import DEFAULT as DEFAULT_PROTOCOL
@@ -413,7 +413,7 @@ def _evaluation_points(parts: list[dict], per_series: list[np.ndarray], key: str
     return np.concatenate(vals), np.concatenate(ys), np.concatenate(gs)
 
 
-@register_task("rlad")
+@cell_task("rlad")
 def rlad_cell(config: dict, runtime: dict) -> dict:
     """One (benchmark, method, budget, seed) cell: fit on the training part, P/R/F1 on the test pool."""
     from semiad.models.timeseries_baselines import DSPOT, SPOT, best_f1_threshold
@@ -522,7 +522,8 @@ def run_rlad_grid(profile: str = "quick", *, benchmarks=("yahoo_a1", "yahoo_a2")
     cost = {"rlad": 0, "luminol": 1, "deep_sad": 2, "dagmm": 3, "srcnn": 4, "autoencoder": 5}
 
     def grid(cfgs: list[dict]) -> list[dict]:
-        return run_grid(cfgs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+        return run_grid(rlad_cell, cfgs, n_jobs=n_jobs, backend=backend, runtime=runtime,
+                        cache_root=cache_root,
                         progress=progress, desc="RLAD Table 2/3 cells",
                         priority=lambda c: (cost.get(c["method"], 9), -(c["budget"] or 0)))
 

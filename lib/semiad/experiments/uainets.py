@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from semiad.experiments.grid import register_task, run_grid, tidy_frame
+from semiad.experiments.grid import cell_task, run_grid, tidy_frame
 from semiad.profiles import check_profile
 
 PAPER = "uainets"
@@ -398,7 +398,7 @@ def active_uainet(config: dict, pool: dict, runtime: dict, budget: int, k: int):
     return _uainet(config, pool, runtime, cold_start_rounds=rounds)
 
 
-@register_task("uainets")
+@cell_task("uainets")
 def uainets_cell(config: dict, runtime: dict) -> dict:
     """One (dataset, method, seed) run: the audit order's hit curve and P/R/F1 at #anomalies."""
     from semiad.active import Oracle, run_active_loop, static_trace
@@ -541,7 +541,8 @@ def run_uainets_grid(profile: str, datasets, methods, *, seeds=None, budget="pro
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
     cost = {"dae_uai": 0, "class_uai": 1, "tree_aad": 2, "loda_aad": 3}
-    records = run_grid(configs, n_jobs=n_jobs, backend=backend, runtime=runtime, cache_root=cache_root,
+    records = run_grid(uainets_cell, configs, n_jobs=n_jobs, backend=backend, runtime=runtime,
+                       cache_root=cache_root,
                        progress=progress, desc="UaiNets cells", priority=lambda c: cost.get(c["method"], 9))
     return records_to_frame(records), records
 
