@@ -23,7 +23,7 @@ Usage: ./run_all.sh [--profile smoke|quick|paper] [--only GLOB] [--jobs N] [--da
        ./run_all.sh --help
 
 Runs every notebook under notebooks/<paper>/ with papermill, one after another
-(python -m semiad.batch), writing figures/<paper>/<notebook>/, and prints a summary.
+(python -m semiad.core.batch), writing figures/<paper>/<notebook>/, and prints a summary.
 Exit status: 0 all ok, 1 some notebook failed, 2 no notebook matched / bad usage.
 
 Options:
@@ -33,7 +33,7 @@ Options:
   --jobs N         worker processes inside each notebook (injected as n_jobs)
   --data-dir DIR   dataset folder (injected as data_dir, exported as SEMIAD_DATA_DIR)
   --tests          run the pytest suite instead of the notebooks
-  -- ARGS...       further arguments for pytest (with --tests) or for python -m semiad.batch
+  -- ARGS...       further arguments for pytest (with --tests) or for python -m semiad.core.batch
   -h, --help       show this help
 
 Interpreter: $SEMIAD_PYTHON if set; else the active python3 when it already satisfies every pin
@@ -283,4 +283,4 @@ ARGS=(--root "$ROOT" --kernel "$KERNEL_NAME")
 [[ -n "$JOBS" ]] && ARGS+=(--jobs "$JOBS")
 [[ -n "$DATA_DIR" ]] && ARGS+=(--data-dir "$DATA_DIR")
 log "running the notebooks (profile ${PROFILE:-default})"
-exec "$PY" -m semiad.batch "${ARGS[@]}" ${EXTRA[@]+"${EXTRA[@]}"}
+exec "$PY" -m semiad.core.batch "${ARGS[@]}" ${EXTRA[@]+"${EXTRA[@]}"}

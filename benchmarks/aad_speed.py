@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from semiad.models.aad import LodaAAD, TreeAAD
+from semiad.uainets.aad import LodaAAD, TreeAAD
 
 
 def main() -> None:

@@ -85,7 +85,7 @@ def run(src: Path, work: Path, dataset: str, seed: int) -> float:
 
 
 def ours(datasets, seeds) -> pd.DataFrame:
-    from semiad.experiments import odds
+    from semiad.deep_sad import odds
 
     sad = tuple(m for m in odds.ALL_METHODS if m.label == "Deep SAD")
     res = odds.run_odds("quick", datasets=list(datasets), seeds=list(seeds), methods=sad,

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from semiad.data.contamination import make_contamination_split
-from semiad.data.multiclass import load_multiclass
-from semiad.rl.dads_agent import DADS
-from semiad.rl.dads_env import DADSEnv
+from semiad.dads.agent import DADS
+from semiad.dads.contamination import make_contamination_split
+from semiad.dads.data import load_multiclass
+from semiad.dads.env import DADSEnv
 
 
 def env_steps_per_s(X, y_semi, steps: int) -> tuple[float, float]:

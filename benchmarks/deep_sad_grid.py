@@ -21,14 +21,14 @@ first ``--n-known`` known classes of the paper's seeded draw), with the same epo
   (one permutation per epoch, contiguous slices) instead of the DataLoader, to separate that effect.
   Both loops use PyTorch's default NCHW layout, as a plain loop does.
 * ``tensor loop, channels-last`` (skipped with the tensor loop): the same loop with semiad's channels-last
-  LeNets (:data:`semiad.models.lenet.CHANNELS_LAST`), to separate the layout's share from the grid's.
-* ``semiad``: the real grid path (the cells of :func:`semiad.experiments.deep_sad_images.build_grid`
-  run by :func:`semiad.experiments.grid.run_grid`, AE cells first, as ``run_image_grid`` does) with
+  LeNets (:data:`semiad.core.detectors.lenet.CHANNELS_LAST`), to separate the layout's share from the grid's.
+* ``semiad``: the real grid path (the cells of :func:`semiad.deep_sad.images.build_grid`
+  run by :func:`semiad.core.grid.run_grid`, AE cells first, as ``run_image_grid`` does) with
   ``--jobs`` worker processes of one thread each and a fresh cache. It trains one autoencoder per distinct
   unlabeled training set: the unlabeled data depend on (normal class, gamma_p, seed) only (the pollution is
-  drawn before the labels, :mod:`semiad.data.image_settings`), so every known class of a normal class
+  drawn before the labels, :mod:`semiad.deep_sad.image_settings`), so every known class of a normal class
   shares one AE, in every scenario. That is part of its design; the table counts AE trainings of each path.
-  Its LeNets run channels-last (:data:`semiad.models.lenet.CHANNELS_LAST`).
+  Its LeNets run channels-last (:data:`semiad.core.detectors.lenet.CHANNELS_LAST`).
 
 The mean test AUC of every path is printed, so a reader can check that the same science was done (the
 AUCs differ a little: the paths see the same data but different random mini-batch orders). With a GPU,
@@ -62,15 +62,25 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch.utils.data import DataLoader, TensorDataset
 
-from semiad.data.image_settings import (
+from semiad.core.cache import config_hash
+from semiad.core.detectors.base import KNOWN_ANOMALY
+from semiad.core.detectors.deep_sad import deep_sad_loss, init_center
+from semiad.core.detectors.lenet import (
+    FlatLeNetAutoencoder,
+    FlatLeNetEncoder,
+    get_arch,
+    glorot_uniform_,
+    use_channels_last,
+)
+from semiad.core.grid import run_cell, run_grid
+from semiad.deep_sad.image_settings import (
     IMAGE_DATASETS,
     ImageSetting,
     known_classes_draw,
     setting_counts,
     unique_settings,
 )
-from semiad.experiments.cache import config_hash
-from semiad.experiments.deep_sad_images import (
+from semiad.deep_sad.images import (
     AE_TASK,
     build_grid,
     cells_for,
@@ -81,16 +91,6 @@ from semiad.experiments.deep_sad_images import (
     methods_by_label,
     pretrain_autoencoder_cell,
     run_stacked,
-)
-from semiad.experiments.grid import run_cell, run_grid
-from semiad.models.base import KNOWN_ANOMALY
-from semiad.models.deep_sad import deep_sad_loss, init_center
-from semiad.models.lenet import (
-    FlatLeNetAutoencoder,
-    FlatLeNetEncoder,
-    get_arch,
-    glorot_uniform_,
-    use_channels_last,
 )
 
 BATCH = 200
@@ -221,7 +221,8 @@ def run_loop(name: str, cells: Sequence[dict], epochs: int, batches: Batches, de
              threads: int, channels_last: bool = False) -> PathResult:
     """One experiment after another. ``channels_last=False`` (the plain loops): PyTorch's default NCHW
     layout; ``True``: the channels-last layout of semiad's LeNets
-    (:data:`semiad.models.lenet.CHANNELS_LAST`), to separate the layout's share of the speed-up from the
+    (:data:`semiad.core.detectors.lenet.CHANNELS_LAST`), to separate the layout's share of the speed-up
+    from the
     grid's."""
     torch.set_num_threads(threads)
     _sync(device)
@@ -238,7 +239,7 @@ def run_semiad(ae_cells: Sequence[dict], cells: Sequence[dict], device: str, job
     """The grid path on a fresh cache; returns the result and the wall time of its AE phase.
 
     ``stacked``: the Deep SAD cells are trained K at a time as one stacked LeNet in this process
-    (``run_image_grid(engine="stacked")``, :func:`semiad.experiments.deep_sad_images.run_stacked`)."""
+    (``run_image_grid(engine="stacked")``, :func:`semiad.deep_sad.images.run_stacked`)."""
     with tempfile.TemporaryDirectory(prefix="semiad-grid-bench-") as root:
         runtime = {"device": device, "cache_root": root, "torch_threads": 1}
         start = time.perf_counter()

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from semiad.data import ODDS_DATASETS, load_odds, odds_split
-from semiad.models.autoencoder import train_autoencoder
-from semiad.models.deep_sad import deep_sad_loss, init_center
-from semiad.models.networks import architecture_for
-from semiad.models.training import TrainSchedule, train_minibatch
+from semiad.core.data.splits import odds_split
+from semiad.core.data.tabular import ODDS_DATASETS, load_odds
+from semiad.core.detectors.autoencoder import train_autoencoder
+from semiad.core.detectors.deep_sad import deep_sad_loss, init_center
+from semiad.core.detectors.networks import architecture_for
+from semiad.core.detectors.training import TrainSchedule, train_minibatch
 
 
 def measure(dataset: str, device: str, epochs: int) -> list[dict]:

@@ -5,7 +5,8 @@ Usage: ``python benchmarks/lenet_layout.py [--threads 1] [--steps 20] [--repeats
 Why: the LeNets of Deep SAD App. D have 1-32 channels per convolution, so a training step is dominated
 by memory-bound work (BatchNorm, leaky ReLU, 2x2 max-pooling, small convolutions) rather than by
 matrix products. PyTorch's CPU (oneDNN) kernels for these layers are faster on channels-last tensors,
-which is why :data:`semiad.models.lenet.CHANNELS_LAST` is on. The two layouts compute the same function
+which is why :data:`semiad.core.detectors.lenet.CHANNELS_LAST` is on. The two layouts compute the same
+function
 (the printed max |difference| of one forward pass is float rounding only). Prints, per network, the
 median milliseconds of one Adam step (forward + backward, batch 200, random images) and of scoring 512
 images in eval mode, for both layouts, and the ratio.
@@ -22,7 +23,7 @@ import pandas as pd
 import torch
 from deep_sad_grid import BATCH, step_seconds  # benchmarks/ is on sys.path when run as a script
 
-from semiad.models.lenet import FlatLeNetAutoencoder, FlatLeNetEncoder, get_arch, use_channels_last
+from semiad.core.detectors.lenet import FlatLeNetAutoencoder, FlatLeNetEncoder, get_arch, use_channels_last
 
 EVAL_BATCH = 512
 

@@ -14,7 +14,7 @@ import argparse
 
 import pandas as pd
 
-from semiad.experiments import odds
+from semiad.deep_sad import odds
 
 
 def main() -> None:

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from semiad.models.cae import CAETrainConfig, train_cae
-from semiad.rl.residual_policy import ResidualPolicy, build_states
+from semiad.residual_rl.cae import CAETrainConfig, train_cae
+from semiad.residual_rl.policy import ResidualPolicy, build_states
 
 
 def main() -> None:

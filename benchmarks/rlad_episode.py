@@ -4,7 +4,7 @@ Usage:  [SEMIAD_DATA_DIR=../shared/data] python benchmarks/rlad_episode.py [--ep
 
 An episode = one batched Q pass over all training windows + margin sampling (Sec. 5.3), one
 LabelSpreading fit (Sec. 5.4) and ``steps_per_episode`` DQN steps (Sec. 5.2). Rows: one synthetic
-A2-like series (:func:`semiad.data.timeseries.make_demo_collection`) and, when ``SEMIAD_DATA_DIR``
+A2-like series (:func:`semiad.rlad.data.make_demo_collection`) and, when ``SEMIAD_DATA_DIR``
 holds Yahoo S5, the A1 series ``real_1``; each on the first 80 % of the series (Sec. 6.3), plus the
 same series tiled 8x to show how the all-window margin pass grows with the training set.
 Reported: episodes/s (warm-up excluded) and the share of time of each phase.
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from semiad.data.resolve import DataNotFoundError
-from semiad.data.timeseries import load_yahoo, make_demo_collection
-from semiad.rl.rlad import RLADDetector, series_windows
+from semiad.core.data.resolve import DataNotFoundError
+from semiad.rlad.agent import RLADDetector, series_windows
+from semiad.rlad.data import load_yahoo, make_demo_collection
 
 
 def _series():

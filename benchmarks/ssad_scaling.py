@@ -26,9 +26,10 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from semiad.data import load_odds, odds_split
-from semiad.models.base import KNOWN_ANOMALY
-from semiad.models.ssad import SSAD
+from semiad.core.data.splits import odds_split
+from semiad.core.data.tabular import load_odds
+from semiad.core.detectors.base import KNOWN_ANOMALY
+from semiad.core.detectors.ssad import SSAD
 
 
 def subsample(y_semi: np.ndarray, n: int, labeled_ratio: float, rng: np.random.Generator) -> np.ndarray:
@@ -43,7 +44,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[500, 1000, 2000, 4000, 8000])
     parser.add_argument("--gamma", type=float, default=2.0 ** -3, help="RBF scale (Deep SAD grid 2^-7..2^2)")
     parser.add_argument("--nu", type=lambda v: None if v.lower() == "none" else float(v), default=0.1,
-                        help="SSAD slack scaling (semiad.models.ssad); 'none' = literal per-point weights")
+                        help="SSAD slack scaling (semiad.core.detectors.ssad); "
+                             "'none' = literal per-point weights")
     parser.add_argument("--labeled-ratio", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (cvxopt and numpy)")

@@ -5,8 +5,10 @@ Usage:  python benchmarks/stacked_deep_sad.py [--n 200] [--ks 1 4 10] [--epochs 
 For each device (CPU with ``--threads`` threads; CUDA when available, else "no GPU: not measured") and each
 K, both phases of one Deep SAD experiment are timed on random flattened images: AE pre-training (MSE,
 encoder + decoder) and the Deep SAD phase (encoder only). "stacked" trains the K models as one
-:class:`~semiad.models.lenet.StackedLeNet` with :func:`~semiad.models.stacked_training.train_stacked`;
-"loop" trains K single modules one after the other with :func:`~semiad.models.training.train_minibatch`
+:class:`~semiad.core.detectors.lenet.StackedLeNet` with
+:func:`~semiad.deep_sad.stacked_training.train_stacked`;
+"loop" trains K single modules one after the other with
+:func:`~semiad.core.detectors.training.train_minibatch`
 (the same seeds, hence the same batches). One untimed warm-up epoch precedes each timing. The numbers
 depend on the machine; this docstring claims none.
 """
@@ -19,16 +21,16 @@ from collections.abc import Callable
 
 import torch
 
-from semiad.models.deep_sad import deep_sad_loss, init_center
-from semiad.models.lenet import FlatLeNetAutoencoder, get_arch, glorot_uniform_
-from semiad.models.stacked_training import (
+from semiad.core.detectors.deep_sad import deep_sad_loss, init_center
+from semiad.core.detectors.lenet import FlatLeNetAutoencoder, get_arch, glorot_uniform_
+from semiad.core.detectors.training import TrainSchedule, train_minibatch
+from semiad.deep_sad.stacked_training import (
     stack_autoencoders,
     stacked_centers,
     stacked_hypersphere_loss,
     stacked_reconstruction_loss,
     train_stacked,
 )
-from semiad.models.training import TrainSchedule, train_minibatch
 
 
 def _sync(device: torch.device) -> None:

@@ -16,9 +16,9 @@ import time
 import numpy as np
 import torch
 
-from semiad.active import Oracle, run_active_loop
-from semiad.experiments.uainets import load_dataset, pool_indices
-from semiad.models.uainets import UaiNet
+from semiad.uainets.active import Oracle, run_active_loop
+from semiad.uainets.grid import load_dataset, pool_indices
+from semiad.uainets.model import UaiNet
 
 
 def main() -> None:

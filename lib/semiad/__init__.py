@@ -11,6 +11,6 @@ Conventions used everywhere in the package (documented once, here):
 """
 
 from semiad._version import __version__
-from semiad.seeding import seed_everything
+from semiad.core.seeding import seed_everything
 
 __all__ = ["__version__", "seed_everything"]

@@ -1,0 +1,1 @@
+"""semiad.deep_sad."""

@@ -1,0 +1,442 @@
+"""RL policy vs fixed threshold on CAE residual maps (Lee, Kim, Kang 2022; issue #8), as cached cells.
+
+Pipeline per (category, size, loss, seed) — one ``residual_cae`` cell, computed once:
+
+1. Split (ours; the abstract fixes none of it): ``val_good_fraction`` of the good training images
+   are held out (never seen by the CAE); ``labeled_fraction`` of the defective *test* images are
+   labeled (stratified over defect types, at least one); the *validation split* is held-out good +
+   labeled defective images. The rest of the test set (all good test images and every unlabeled
+   defective one) is the test split and is used for nothing but the final metrics.
+2. CAE (:mod:`semiad.residual_rl.cae`) trained on the remaining good training images; weights go to the
+   cache's artifact path (``<results>/artifacts/residual_cae/<hash>.pt``) and are reloaded with
+   ``torch.load(weights_only=True)`` by every policy cell of this CAE.
+3. Baseline (MVTec AD CAE protocol, Bergmann et al. 2019/2021): per-pixel threshold + minimum
+   connected defect area, both chosen on the validation split by balanced accuracy
+   (:class:`semiad.residual_rl.cae.ThresholdSearch`). Its AUC-ROC uses the largest connected area above
+   the chosen threshold as the continuous score (ours); the threshold-free max-residual score is
+   reported next to it as context, as is the pixel-level AUC-ROC of the residual map.
+
+Per (CAE, variant A/B/C, seed) — one ``residual_policy`` cell: a PPO policy
+(:mod:`semiad.residual_rl.policy`) trained on the validation split only (the same images the
+threshold search sees), scored on the test split: accuracy, F1 (defective = positive) and AUC-ROC
+of P(anomalous).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import f1_score, roc_auc_score
+
+from semiad.core.cache import ResultCache, atomic_write_bytes, config_hash
+from semiad.core.grid import cell_task, run_cell, run_grid
+from semiad.core.profiles import check_profile
+from semiad.residual_rl.data import GOOD, MVTEC_CATEGORIES, MVTecCategory, load_mvtec
+
+PAPER = "residual_rl"
+NOTEBOOK = "mvtec_policy_vs_threshold"
+BASELINE = "threshold + min area"
+MAX_RESIDUAL = "max residual (no threshold)"
+PIXEL = "CAE residual (pixel level)"
+VARIANT_LABELS: dict[str, str] = {"A": "policy A (residual)", "B": "policy B (+ image)",
+                                  "C": "policy C (+ image + SSIM)"}
+METHOD_ORDER: tuple[str, ...] = (BASELINE, *VARIANT_LABELS.values(), MAX_RESIDUAL, PIXEL)
+
+#: Sizes per profile (a profile changes sizes, never code paths).
+PROFILE_SIZES: dict[str, dict] = {
+    "smoke": {"categories": ("bottle",), "size": 32, "seeds": (0,), "losses": ("l2",),
+              "variants": ("A", "B", "C"),
+              "cae": {"patch_size": 32, "latent_dim": 32, "width": 0.5, "n_steps": 40, "batch_size": 8},
+              "policy": {"total_timesteps": 512, "n_steps": 64, "batch_size": 32, "state_size": 32}},
+    "quick": {"categories": ("bottle",), "size": 128, "seeds": (0, 1, 2), "losses": ("l2",),
+              "variants": ("A", "B", "C"),
+              "cae": {"patch_size": 128, "latent_dim": 100, "width": 1.0, "n_steps": 1000, "batch_size": 16},
+              "policy": {"total_timesteps": 16384, "n_steps": 256, "batch_size": 64, "state_size": 64}},
+    "paper": {"categories": MVTEC_CATEGORIES, "size": 256, "seeds": (0, 1, 2, 3, 4), "losses": ("l2", "ssim"),
+              "variants": ("A", "B", "C"),
+              "cae": {"patch_size": 128, "latent_dim": 100, "width": 1.0, "n_steps": 20000,
+                      "batch_size": 128},
+              "policy": {"total_timesteps": 65536, "n_steps": 512, "batch_size": 128, "state_size": 128}},
+}
+DEFAULT_SPLIT: dict[str, float] = {"val_good_fraction": 0.1, "labeled_fraction": 0.1}
+DEFAULT_SEARCH: dict[str, float] = {"n_thresholds": 30, "n_areas": 20, "max_area_fraction": 0.05}
+
+
+# ---------------------------------------------------------------------------------------------- configs
+def cae_config(category: str, size: int, loss: str, seed: int, cae: dict, data_source: str = "real",
+               split: dict | None = None, search: dict | None = None) -> dict:
+    """Config of one ``residual_cae`` cell (a dict of literals: it is the cache key)."""
+    return {"task": "residual_cae", "category": category, "data_source": data_source, "size": int(size),
+            "loss": loss, "seed": int(seed), "split": dict(split or DEFAULT_SPLIT),
+            "cae": dict(cae), "search": dict(search or DEFAULT_SEARCH)}
+
+
+def policy_config(cae_cfg: dict, variant: str, policy: dict) -> dict:
+    """Config of one ``residual_policy`` cell; it embeds its CAE's config (so its cache key too)."""
+    return {"task": "residual_policy", "cae": cae_cfg, "variant": variant, "seed": cae_cfg["seed"],
+            "policy": dict(policy)}
+
+
+def build_configs(profile: str = "quick", categories: Sequence[str] | None = None,
+                  seeds: Sequence[int] | None = None, losses: Sequence[str] | None = None,
+                  variants: Sequence[str] | None = None, size: int | None = None,
+                  data_sources: dict[str, str] | None = None,
+                  **split_overrides: float) -> tuple[list[dict], list[dict]]:
+    """(CAE cells, policy cells) of the grid; validates everything before anything runs."""
+    sizes = PROFILE_SIZES[check_profile(profile)]
+    categories = tuple(sizes["categories"] if categories is None else categories)
+    seeds = tuple(sizes["seeds"] if seeds is None else seeds)
+    losses = tuple(sizes["losses"] if losses is None else losses)
+    variants = tuple(sizes["variants"] if variants is None else variants)
+    size = int(sizes["size"] if size is None else size)
+    for c in categories:
+        if c not in MVTEC_CATEGORIES:
+            raise ValueError(f"unknown MVTec AD category {c!r}; choose from {MVTEC_CATEGORIES}")
+    for v in variants:
+        if v not in VARIANT_LABELS:
+            raise ValueError(f"unknown policy variant {v!r}; choose from {sorted(VARIANT_LABELS)}")
+    if any(not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
+        raise ValueError(f"seeds must be non-negative integers, got {seeds}")
+    split = {**DEFAULT_SPLIT, **split_overrides}
+    if set(split) != set(DEFAULT_SPLIT):
+        raise ValueError(f"unknown split parameters {sorted(set(split) - set(DEFAULT_SPLIT))}")
+    for k, v in split.items():
+        if not 0 < v < 1:
+            raise ValueError(f"{k} must be in (0, 1), got {v!r}")
+    cae = dict(sizes["cae"])
+    if cae["patch_size"] > size:
+        cae["patch_size"] = size
+    sources = data_sources or {}
+    caes = [cae_config(c, size, loss, s, cae, sources.get(c, "real"), split)
+            for c in categories for loss in losses for s in seeds]
+    policies = [policy_config(cfg, v, sizes["policy"]) for cfg in caes for v in variants]
+    return caes, policies
+
+
+# ---------------------------------------------------------------------------------------------- data
+@lru_cache(maxsize=4)
+def _load_cached(category: str, size: int, data_dir: str | None, on_missing: str,
+                 env_data_dir: str | None) -> MVTecCategory:
+    return load_mvtec(category, data_dir, size, on_missing)
+
+
+def _load(category: str, size: int, data_dir: str | None, on_missing: str) -> MVTecCategory:
+    """:func:`load_mvtec`, memoised per process (cells of one worker share the decoded images)."""
+    return _load_cached(category, int(size), data_dir, on_missing, os.environ.get("SEMIAD_DATA_DIR"))
+
+
+def runtime_options(data_dir: str | os.PathLike | None = None, on_missing: str = "error",
+                    device: str = "cpu", cache_root: str | None = None) -> dict:
+    """The ``runtime`` dict of the cells (options that do not change results, so not in the cache key)."""
+    return {"data_dir": None if data_dir is None else str(data_dir), "device": device,
+            "on_missing": on_missing, "cache_root": cache_root}
+
+
+def load_for(config: dict, runtime: dict) -> MVTecCategory:
+    """The category of a cell, checking that the data source matches the config's."""
+    ds = _load(config["category"], config["size"], runtime.get("data_dir"),
+               runtime.get("on_missing", "error"))
+    if ds.source != config["data_source"]:
+        raise RuntimeError(f"{config['category']}: config expects {config['data_source']} data but the "
+                           f"loader returned {ds.source} data")
+    return ds
+
+
+def make_split(ds: MVTecCategory, seed: int, val_good_fraction: float, labeled_fraction: float) -> dict:
+    """Index arrays ``cae_train`` / ``val_good`` (into ``ds.train``), ``labeled`` / ``test`` (into
+    ``ds.test``); see the module docstring for the rules."""
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(ds.train))
+    n_val = max(1, int(round(val_good_fraction * len(ds.train))))
+    defective = np.flatnonzero(ds.test_labels == 1)
+    n_lab = max(1, int(round(labeled_fraction * len(defective))))
+    # stratified over defect types: shuffle each type, then take them round-robin
+    queues = [list(rng.permutation(np.flatnonzero(ds.test_defects == d))) for d in ds.defect_types]
+    order = []
+    while any(queues):
+        for q in queues:
+            if q:
+                order.append(q.pop(0))
+    labeled = np.sort(np.array(order[:n_lab], dtype=np.int64))
+    test = np.setdiff1d(np.arange(len(ds.test)), labeled)
+    return {"cae_train": np.sort(perm[n_val:]), "val_good": np.sort(perm[:n_val]), "labeled": labeled,
+            "test": test}
+
+
+@dataclass
+class SplitMaps:
+    """Images, labels, defect types, masks and CAE maps of one split (validation or test)."""
+
+    images: np.ndarray
+    recon: np.ndarray
+    residual: np.ndarray
+    ssim: np.ndarray
+    labels: np.ndarray
+    defects: np.ndarray
+    masks: np.ndarray
+
+
+def _weights_path(cfg: dict, runtime: dict):
+    return ResultCache(runtime.get("cache_root")).artifact_path(cfg, ".pt")
+
+
+def _cae_train_config(cfg: dict):
+    from semiad.residual_rl.cae import CAETrainConfig
+    return CAETrainConfig(loss=cfg["loss"], **cfg["cae"])
+
+
+def _maps(model, images, labels, defects, masks) -> SplitMaps:
+    from semiad.residual_rl.cae import reconstruct, residual_maps
+    recon = reconstruct(model, images)
+    residual, ssim = residual_maps(images, recon)
+    return SplitMaps(images, recon, residual, ssim, labels, defects, masks)
+
+
+def cae_maps(cfg: dict, runtime: dict) -> tuple[SplitMaps, SplitMaps]:
+    """(validation, test) maps of a trained CAE cell, loading its weights (training it if absent)."""
+    from semiad.residual_rl.cae import CAE
+
+    path = _weights_path(cfg, runtime)
+    if not path.is_file():
+        rec = run_cell(residual_cae_cell, cfg, runtime, runtime.get("cache_root"))
+        if rec["status"] != "ok":
+            raise RuntimeError(f"CAE cell failed: {rec.get('error')}")
+    ds = load_for(cfg, runtime)
+    tc = _cae_train_config(cfg)
+    model = CAE(ds.n_channels, tc.patch_size, tc.latent_dim, tc.width)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return _split_maps(model, ds, make_split(ds, cfg["seed"], **cfg["split"]))
+
+
+def _split_maps(model, ds: MVTecCategory, split: dict) -> tuple[SplitMaps, SplitMaps]:
+    vg, lab, te = split["val_good"], split["labeled"], split["test"]
+    size = ds.size
+    val = _maps(model, np.concatenate([ds.train[vg], ds.test[lab]]),
+                np.r_[np.zeros(len(vg), np.int64), ds.test_labels[lab]],
+                np.r_[np.full(len(vg), GOOD), ds.test_defects[lab]],
+                np.concatenate([np.zeros((len(vg), size, size), np.float32), ds.test_masks[lab]]))
+    test = _maps(model, ds.test[te], ds.test_labels[te], ds.test_defects[te], ds.test_masks[te])
+    return val, test
+
+
+def image_metrics(y: np.ndarray, pred: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    """Image-level accuracy, F1 (defective = positive) and AUC-ROC of a continuous score."""
+    return {"accuracy": float((pred == y).mean()), "f1": float(f1_score(y, pred, zero_division=0)),
+            "auc_roc": float(roc_auc_score(y, score))}
+
+
+# ---------------------------------------------------------------------------------------------- cells
+@cell_task("residual_cae")
+def residual_cae_cell(config: dict, runtime: dict) -> dict:
+    """Train the CAE (weights -> artifact), run the threshold/min-area search, score the test split."""
+    from semiad.core.device import resolve_device
+    from semiad.residual_rl.cae import ThresholdSearch, train_cae
+
+    ds = load_for(config, runtime)
+    split = make_split(ds, config["seed"], **config["split"])
+    device = resolve_device(runtime.get("device", "cpu"))
+    model, curve = train_cae(ds.train[split["cae_train"]], _cae_train_config(config), seed=config["seed"],
+                             device=device)
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    atomic_write_bytes(_weights_path(config, runtime), buf.getvalue())
+    val, test = _split_maps(model, ds, split)
+    search = ThresholdSearch(**config["search"]).fit(val.residual, val.labels)
+    baseline = image_metrics(test.labels, search.predict(test.residual), search.score(test.residual))
+    metrics = {f"baseline_{k}": v for k, v in baseline.items()}
+    metrics["max_residual_auc_roc"] = float(roc_auc_score(test.labels, test.residual.max(axis=(1, 2))))
+    metrics["pixel_auc_roc"] = float(roc_auc_score(test.masks.ravel() > 0.5, test.residual.ravel()))
+    info = {"loss_curve": curve, "threshold": search.threshold_, "min_area": search.min_area_,
+            "val_balanced_accuracy": search.val_balanced_accuracy_,
+            "surface_thresholds": search.thresholds_.tolist(), "surface_areas": search.areas_.tolist(),
+            "surface_balanced_accuracy": search.balanced_accuracy_.tolist(),
+            "surface_f1": search.f1_.tolist(),
+            "n_cae_train": len(split["cae_train"]), "n_val_good": len(split["val_good"]),
+            "n_labeled": len(split["labeled"]), "n_test": len(split["test"]),
+            "n_test_defective": int(test.labels.sum())}
+    return {"metrics": metrics, "info": info}
+
+
+@cell_task("residual_policy")
+def residual_policy_cell(config: dict, runtime: dict) -> dict:
+    """Train a PPO policy (one variant) on the validation split of its CAE; score the test split."""
+    from semiad.residual_rl.policy import ResidualPolicy, build_states
+
+    val, test = cae_maps(config["cae"], runtime)
+    params = dict(config["policy"])
+    state_size = params.pop("state_size")
+    v = config["variant"]
+    s_val = build_states(v, val.images, val.residual, val.ssim, state_size)
+    s_test = build_states(v, test.images, test.residual, test.ssim, state_size)
+    from semiad.core.device import resolve_device
+
+    device = str(resolve_device(runtime.get("device", "cpu")))
+    policy = ResidualPolicy(random_state=config["seed"], device=device, **params)
+    policy.fit(s_val, val.labels, eval_states=s_test, eval_labels=test.labels)
+    proba = policy.predict_proba(s_test)
+    metrics = image_metrics(test.labels, (proba >= 0.5).astype(int), proba)
+    if np.ptp(proba) == 0:
+        raise FloatingPointError(f"policy {v} gives the same P(anomalous) to every test image")
+    metrics["val_balanced_accuracy"] = policy.history_.train_balanced_accuracy[-1]
+    return {"metrics": metrics, "info": {"history": policy.history_.as_dict(), "confusion_train":
+                                         policy.env_.confusion.tolist()}}
+
+
+# ---------------------------------------------------------------------------------------------- grid
+def dataset_sources(categories: Sequence[str], size: int, data_dir: str | os.PathLike | None = None,
+                    on_missing: str = "error") -> dict[str, str]:
+    """Load every category once up front: a clear error (with the download fix) before any training."""
+    return {c: _load(c, int(size), None if data_dir is None else str(data_dir), on_missing).source
+            for c in categories}
+
+
+def run_residual_grid(profile: str = "quick", *, categories: Sequence[str] | None = None,
+                      seeds: Sequence[int] | None = None, losses: Sequence[str] | None = None,
+                      variants: Sequence[str] | None = None, size: int | None = None, n_jobs: int = 1,
+                      backend: str = "loky", device: str = "cpu",
+                      data_dir: str | os.PathLike | None = None, on_missing: str = "error",
+                      cache_root: str | None = None, progress: bool = True,
+                      **split_overrides: float) -> tuple[pd.DataFrame, list[dict], list[dict]]:
+    """Run (or load from cache) the CAE cells, then the policy cells; return tidy results + records."""
+    sizes = PROFILE_SIZES[check_profile(profile)]
+    categories = tuple(sizes["categories"] if categories is None else categories)
+    size = int(sizes["size"] if size is None else size)
+    sources = dataset_sources(categories, size, data_dir, on_missing)
+    caes, policies = build_configs(profile, categories, seeds, losses, variants, size, sources,
+                                   **split_overrides)
+    runtime = runtime_options(data_dir, on_missing, device, cache_root)
+    cae_records = run_grid(residual_cae_cell, caes, n_jobs=n_jobs, backend=backend, runtime=runtime,
+                           cache_root=cache_root,
+                           progress=progress, desc="CAE cells")
+    ok = {rec["hash"] for rec in cae_records if rec["status"] == "ok"}
+    todo = [p for p in policies if config_hash(p["cae"]) in ok]
+    policy_records = run_grid(residual_policy_cell, todo, n_jobs=n_jobs, backend=backend, runtime=runtime,
+                              cache_root=cache_root,
+                              progress=progress, desc="policy cells")
+    return records_to_frame(cae_records + policy_records), cae_records, policy_records
+
+
+def _setting(cfg: dict) -> str:
+    return f"size={cfg['size']},loss={cfg['loss']}"
+
+
+def records_to_frame(records: list[dict]) -> pd.DataFrame:
+    """Tidy results: one row per (method, dataset, setting, seed, metric); failures kept as NaN."""
+    rows = []
+    for rec in records:
+        cfg = rec["config"]
+        cae = cfg if cfg["task"] == "residual_cae" else cfg["cae"]
+        base = {"dataset": cae["category"], "setting": _setting(cae), "seed": cfg["seed"],
+                "status": rec["status"], "data_source": cae["data_source"],
+                "runtime_s": rec.get("runtime_s"), "cell": rec["hash"], "error": rec.get("error", "")}
+        if cfg["task"] == "residual_cae":
+            m = rec.get("metrics", {})
+            groups = {BASELINE: {k: m.get(f"baseline_{k}", np.nan) for k in ("accuracy", "f1", "auc_roc")},
+                      MAX_RESIDUAL: {"auc_roc": m.get("max_residual_auc_roc", np.nan)},
+                      PIXEL: {"auc_roc_pixel": m.get("pixel_auc_roc", np.nan)}}
+        else:
+            m = rec.get("metrics", {})
+            groups = {VARIANT_LABELS[cfg["variant"]]: {k: m.get(k, np.nan)
+                                                       for k in ("accuracy", "f1", "auc_roc")}}
+        for method, values in groups.items():
+            for metric, value in values.items():
+                rows.append({"method": method, **base, "metric": metric, "value": value})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------- summaries
+def summary_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std over seeds per method and metric (values in %), one row per method."""
+    sub = results[results["metric"].isin(["accuracy", "f1", "auc_roc", "auc_roc_pixel"])]
+    agg = sub.groupby(["dataset", "setting", "method", "metric"])["value"].agg(["mean", "std", "count"])
+    agg[["mean", "std"]] *= 100
+    cell = agg["mean"].map("{:.1f}".format) + " ± " + agg["std"].fillna(0).map("{:.1f}".format)
+    table = cell.unstack("metric").reindex(columns=[c for c in ("accuracy", "f1", "auc_roc", "auc_roc_pixel")
+                                                    if c in set(sub["metric"])])
+    order = {m: i for i, m in enumerate(METHOD_ORDER)}
+    return table.sort_index(level="method", key=lambda idx: idx.map(lambda m: order.get(m, 99)))
+
+
+def _means(results: pd.DataFrame, metric: str) -> pd.Series:
+    return results[results["metric"] == metric].groupby("method")["value"].mean()
+
+
+def _wins(results: pd.DataFrame, method: str, other: str, metric: str = "accuracy") -> str:
+    """"k of n": runs (dataset, setting, seed) where ``method`` beats ``other`` on ``metric``."""
+    sub = results[results["metric"] == metric].pivot_table(index=["dataset", "setting", "seed"],
+                                                           columns="method", values="value")
+    if method not in sub or other not in sub:
+        return "0 of 0"
+    pair = sub[[method, other]].dropna()
+    return f"{int((pair[method] > pair[other]).sum())} of {len(pair)}"
+
+
+def check_claims(results: pd.DataFrame) -> pd.DataFrame:
+    """The abstract's two claims on our run (means over seeds and categories), with the evidence.
+
+    Each claim is checked twice: on the *decisions* (test accuracy, and F1 for claim 1: what the
+    threshold rule and the policy's greedy action output) and on the *ranking* (AUC-ROC of the
+    continuous scores), because the two can disagree.
+    """
+    acc, f1, auc = _means(results, "accuracy"), _means(results, "f1"), _means(results, "auc_roc")
+    a, b, c = (VARIANT_LABELS[k] for k in "ABC")
+    rows = []
+
+    def fmt(s: pd.Series, m: str) -> str:
+        return f"{100 * s.get(m, np.nan):.1f}"
+
+    if a in acc and BASELINE in acc:
+        rows.append({"claim": "(1) decisions: the policy on the residual map alone (A) beats the threshold + "
+                              "min-area rule on the same residual map (test accuracy and F1)",
+                     "holds": bool(acc[a] > acc[BASELINE] and f1[a] > f1[BASELINE]),
+                     "evidence": f"accuracy {fmt(acc, a)} vs {fmt(acc, BASELINE)}, more accurate in "
+                                 f"{_wins(results, a, BASELINE)} runs; F1 {fmt(f1, a)} vs "
+                                 f"{fmt(f1, BASELINE)} (%)"})
+        rows.append({"claim": "(1) ranking: policy A's P(anomalous) beats the baseline's score "
+                              "(test AUC-ROC)",
+                     "holds": bool(auc[a] > auc[BASELINE]),
+                     "evidence": f"AUC-ROC {fmt(auc, a)} vs {fmt(auc, BASELINE)} (%), higher in "
+                                 f"{_wins(results, a, BASELINE, 'auc_roc')} runs"})
+        best = max((m for m in (a, b, c) if m in acc), key=lambda m: acc[m])
+        rows.append({"claim": "(1') decisions: the best policy variant beats the threshold + min-area rule "
+                              "(test accuracy)",
+                     "holds": bool(acc[best] > acc[BASELINE]),
+                     "evidence": f"best: {best} {fmt(acc, best)} vs {fmt(acc, BASELINE)} (%), more accurate "
+                                 f"in {_wins(results, best, BASELINE)} runs"})
+    if all(m in acc for m in (a, b, c)):
+        rows.append({"claim": "(2) decisions: richer policy input helps — B (+ image) and C (+ image + SSIM) "
+                              "beat A (test accuracy)",
+                     "holds": bool(acc[b] > acc[a] and acc[c] > acc[a]),
+                     "evidence": f"accuracy A {fmt(acc, a)}, B {fmt(acc, b)}, C {fmt(acc, c)} (%)"})
+        rows.append({"claim": "(2) ranking: B and C beat A (test AUC-ROC)",
+                     "holds": bool(auc[b] > auc[a] and auc[c] > auc[a]),
+                     "evidence": f"AUC-ROC A {fmt(auc, a)}, B {fmt(auc, b)}, C {fmt(auc, c)} (%); B > A in "
+                                 f"{_wins(results, b, a, 'auc_roc')}, C > A in "
+                                 f"{_wins(results, c, a, 'auc_roc')} runs"})
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out.insert(1, "paper", "stated in the abstract; no numbers published")
+    return out
+
+
+def learning_curves(policy_records: list[dict]) -> pd.DataFrame:
+    """Per policy cell and evaluation: timesteps, mean training reward, balanced accuracy on the
+    policy's own (validation) split and test AUC-ROC (diagnostic only)."""
+    rows = []
+    for rec in policy_records:
+        if rec["status"] != "ok":
+            continue
+        cfg, hist = rec["config"], rec["info"]["history"]
+        for i, t in enumerate(hist["timesteps"]):
+            rows.append({"dataset": cfg["cae"]["category"], "variant": VARIANT_LABELS[cfg["variant"]],
+                         "seed": cfg["seed"], "timesteps": t, "mean_reward": hist["mean_reward"][i],
+                         "val_balanced_accuracy": hist["train_balanced_accuracy"][i],
+                         "test_auc_roc": hist["eval_auc"][i]})
+    return pd.DataFrame(rows)

@@ -1,1 +1,0 @@
-"""Reinforcement-learning anomaly detectors (gymnasium environments + stable-baselines3 agents)."""
