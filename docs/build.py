@@ -310,7 +310,8 @@ def missing_page(page: Page, paper_title: str) -> str:
 
 def status_table(pages: list[Page], thumbs: dict[str, str]) -> str:
     """The status table (one row per notebook) as a MyST list-table with thumbnails linked to the pages."""
-    lines = ["```{list-table}", ":header-rows: 1", ":class: status-table", ":name: status-table", "",
+    lines = ["```{list-table}", ":header-rows: 1", ":class: status-table", ":name: status-table",
+             ":widths: 16 30 10 10 10 24", "",
              "* - paper", "  - notebook", "  - profile, data", "  - cells within the paper's numbers",
              "  - claims that hold", "  - figure"]
     for page in pages:
@@ -346,9 +347,10 @@ def landing_page(root: Path, pages: list[Page], thumbs: dict[str, str], papers: 
     profiles = count_phrase([p.row.profile or "not run" for p in pages])
     sources = count_phrase([p.row.data_source or "not recorded" for p in pages])
     protocol_pages = [p for p in pages if p.is_protocol]
-    lines = [f"# {title}", "", rewrite(intro.strip(), "README.md", "index.md"), "", "```bash", commands,
-             "./run_all.sh --site    # this site: built from the committed executed notebooks into _site/",
-             "```", "",
+    if "--site" not in commands:
+        commands += "\n./run_all.sh --site    # this site, from the committed executed notebooks -> _site/"
+    lines = [f"# {title}", "", rewrite(intro.strip(), "README.md", "index.md"), "",
+             "```bash", commands, "```", "",
              "This site shows the **committed** executed notebooks as they are: nothing is re-executed to "
              f"build it. Profiles of the runs shown: {profiles}; data sources: {sources} (\"not recorded\": "
              "the notebook's `results.csv` has no `data_source` column). Every page says which; the table "

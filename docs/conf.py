@@ -35,4 +35,6 @@ html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": False,
     "navigation_with_keys": False,
+    # the landing page's status table gets the width of the right-hand contents column
+    "secondary_sidebar_items": {"**": ["page-toc"], "index": []},
 }

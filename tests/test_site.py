@@ -89,7 +89,7 @@ def browser():
     options = Options()
     options.binary_location = binary
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,900", "--hide-scrollbars"):
+                "--window-size=1280,1400", "--hide-scrollbars"):
         options.add_argument(arg)
     drv = webdriver.Chrome(service=Service(executable_path=driver), options=options)
     drv.set_page_load_timeout(60)
