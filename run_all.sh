@@ -3,6 +3,7 @@
 #
 #   ./run_all.sh [--profile smoke|quick|paper] [--only GLOB] [--jobs N] [--data-dir DIR] [--demo]
 #   ./run_all.sh --tests [-- PYTEST_ARGS...]
+#   ./run_all.sh --site [-- BUILD_ARGS...]
 #
 # See usage() below; SEMIAD_PYTHON overrides the interpreter choice.
 set -euo pipefail
@@ -20,6 +21,7 @@ usage() {
     cat <<'EOF'
 Usage: ./run_all.sh [--profile smoke|quick|paper] [--only GLOB] [--jobs N] [--data-dir DIR] [--demo]
        ./run_all.sh --tests [-- PYTEST_ARGS...]
+       ./run_all.sh --site [-- BUILD_ARGS...]
        ./run_all.sh --help
 
 Runs every notebook under notebooks/<paper>/ with papermill, one after another
@@ -33,7 +35,10 @@ Options:
   --jobs N         worker processes inside each notebook (injected as n_jobs)
   --data-dir DIR   dataset folder (injected as data_dir, exported as SEMIAD_DATA_DIR)
   --tests          run the pytest suite instead of the notebooks
-  -- ARGS...       further arguments for pytest (with --tests) or for python -m semiad.core.batch
+  --site           build the readers' site (Sphinx + myst-nb) from the committed executed notebooks
+                   into _site/ (entry page _site/index.html); nothing is re-executed
+  -- ARGS...       further arguments for pytest (with --tests), docs/build.py (with --site, e.g.
+                   --out DIR) or python -m semiad.core.batch
   -h, --help       show this help
 
 Interpreter: $SEMIAD_PYTHON if set; else the active python3 when it already satisfies every pin
@@ -54,6 +59,7 @@ ONLY=""
 JOBS=""
 DATA_DIR=""
 RUN_TESTS=0
+BUILD_SITE=0
 EXTRA=()
 
 need_value() { [[ $# -ge 2 && -n "$2" ]] || bad_usage "option $1 needs a value"; }
@@ -69,6 +75,7 @@ while [[ $# -gt 0 ]]; do
         --data-dir) need_value "$@"; DATA_DIR="$2"; shift 2 ;;
         --data-dir=*) DATA_DIR="${1#*=}"; shift ;;
         --tests) RUN_TESTS=1; shift ;;
+        --site) BUILD_SITE=1; shift ;;
         --demo) DEMO=1; shift ;;
         -h | --help) usage; exit 0 ;;
         --) shift; EXTRA=("$@"); break ;;
@@ -265,6 +272,12 @@ PY
 }
 
 choose_python
+
+if [[ "$BUILD_SITE" == 1 ]]; then
+    log "building the site from the committed executed notebooks: $PY docs/build.py ${EXTRA[*]-}"
+    exec "$PY" "$ROOT/docs/build.py" ${EXTRA[@]+"${EXTRA[@]}"}
+fi
+
 register_kernel
 
 export MPLBACKEND=Agg

@@ -133,7 +133,7 @@ def status_frame(root: str | Path = PROJECT_DIR) -> pd.DataFrame:
     return pd.DataFrame([asdict(s) for s in collect(root)])
 
 
-def _ratio(k: int | None, n: int | None) -> str:
+def format_ratio(k: int | None, n: int | None) -> str:
     return "—" if n is None else f"{k} / {n}"
 
 
@@ -146,7 +146,7 @@ def status_markdown(root: str | Path = PROJECT_DIR, link_prefix: str = "", thumb
         paper = f"[{PAPER_TITLES.get(s.paper, s.paper)}]({link_prefix}notebooks/{s.paper}/README.md)"
         img = f'<img src="{link_prefix}{s.figure}" width="{thumb_width}">' if s.figure else ""
         lines.append(f"| {paper} | [`{s.paper}/{s.notebook}`]({link_prefix}{s.notebook_path}) | {data} | "
-                     f"{_ratio(s.cells_within, s.cells)} | {_ratio(s.claims_hold, s.claims)} | {img} |")
+                     f"{format_ratio(s.cells_within, s.cells)} | {format_ratio(s.claims_hold, s.claims)} | {img} |")
     return "\n".join(lines) + "\n"
 
 
