@@ -145,8 +145,9 @@ def status_markdown(root: str | Path = PROJECT_DIR, link_prefix: str = "", thumb
         data = f"{s.profile or 'not run'}, {s.data_source or 'no results'}"
         paper = f"[{PAPER_TITLES.get(s.paper, s.paper)}]({link_prefix}notebooks/{s.paper}/README.md)"
         img = f'<img src="{link_prefix}{s.figure}" width="{thumb_width}">' if s.figure else ""
+        cells, claims = format_ratio(s.cells_within, s.cells), format_ratio(s.claims_hold, s.claims)
         lines.append(f"| {paper} | [`{s.paper}/{s.notebook}`]({link_prefix}{s.notebook_path}) | {data} | "
-                     f"{format_ratio(s.cells_within, s.cells)} | {format_ratio(s.claims_hold, s.claims)} | {img} |")
+                     f"{cells} | {claims} | {img} |")
     return "\n".join(lines) + "\n"
 
 
