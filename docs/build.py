@@ -358,8 +358,8 @@ def landing_page(root: Path, pages: list[Page], thumbs: dict[str, str], papers: 
              "", "(status)=", "## Status", "",
              "One row per notebook, generated from the committed `comparison.csv` / `claims.csv` / "
              "`results.csv` by the functions of `python -m semiad.core.status` (the same rows as the "
-             "README's table). \"Cells within\" counts paper-vs-ours cells inside the paper's reported spread (or "
-             "tolerance); \"claims\" counts the paper's statements checked on our run.", "",
+             "README's table). \"Cells within\" counts paper-vs-ours cells inside the paper's reported "
+             "spread (or tolerance); \"claims\" counts the paper's statements checked on our run.", "",
              status_table(pages, thumbs), ""]
     if protocol_pages:
         lines += ["## Protocol and ablation pages", "",

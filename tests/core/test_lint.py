@@ -18,7 +18,7 @@ def test_ruff_clean():
     else:
         ruff_module = [ruff]
     try:
-        proc = subprocess.run([*ruff_module, "check", "lib", "tests", "benchmarks"], cwd=REPO,
+        proc = subprocess.run([*ruff_module, "check", "."], cwd=REPO,
                               capture_output=True, text=True, timeout=120)
     except FileNotFoundError:
         pytest.skip("ruff is not installed")
