@@ -1,0 +1,153 @@
+"""Cluster paths (issue 19, docs/cluster.md): Dask on a LocalCluster of worker processes and submitit job
+arrays on its local executor both fill the notebooks' JSON cache; the notebook then computes nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from semiad.experiments import ResultCache, cell_task, cluster, grid, odds, run_grid
+from semiad.experiments.grid import CellsFailedError
+from tests.conftest import REPO, requires_real_data
+
+
+@cell_task("test_cluster_square")
+def _square(config: dict, runtime: dict) -> dict:
+    if config.get("fail"):
+        raise RuntimeError("boom")
+    time.sleep(config.get("sleep", 0.0))
+    return {"metrics": {"y": float(config["x"] ** 2)}, "info": {"pid": os.getpid()}}
+
+
+def _cells(n: int, **extra) -> list[dict]:
+    return [{"task": "test_cluster_square", "x": i, **extra} for i in range(n)]
+
+
+def _snapshot(root: Path) -> dict[str, int]:
+    """Every cell file under ``root`` with its modification time (a rewrite changes it)."""
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in (root / "cells").rglob("*.json")}
+
+
+def _refuse_compute(monkeypatch) -> None:
+    """From here on, computing any cell in this process (or shipping run_cell to a worker) fails."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a cell was computed on a warm cache")
+    monkeypatch.setattr(grid, "run_cell", refuse)
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def test_pending_cells_skips_cached_and_duplicate_cells(tmp_path):
+    cfgs = _cells(4)
+    run_grid(_square, cfgs[:2], backend="sequential", cache_root=tmp_path, progress=False)
+    assert cluster.pending_cells(cfgs + [dict(cfgs[3])], tmp_path) == cfgs[2:]
+    assert [len(c) for c in cluster.chunked(_cells(7), 3)] == [3, 3, 1]
+    with pytest.raises(ValueError, match="chunk_size"):
+        cluster.chunked(cfgs, 0)
+
+
+# ------------------------------------------------------------------------------------------ Dask
+@pytest.fixture(scope="module")
+def dask_client():
+    """A LocalCluster of 3 worker processes (1 thread each): the shape of a SLURMCluster on one node."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  worker_dashboard_address=None) as lc, distributed.Client(lc) as client:
+        client.wait_for_workers(3)
+        yield client
+
+
+def test_dask_local_cluster_fills_the_shared_cache(dask_client, tmp_path, monkeypatch):
+    cfgs = _cells(9, sleep=0.3)
+    recs = run_grid(_square, cfgs, n_jobs=3, backend="dask", cache_root=tmp_path, progress=False)
+    assert [r["metrics"]["y"] for r in recs] == [float(i * i) for i in range(9)]
+    pids = {r["info"]["pid"] for r in recs}
+    assert os.getpid() not in pids and len(pids) >= 2  # computed by several worker processes
+    files = _snapshot(tmp_path)
+    assert len(files) == 9 and all(ResultCache(tmp_path).get(c) is not None for c in cfgs)
+    _refuse_compute(monkeypatch)
+    again = run_grid(_square, cfgs, n_jobs=3, backend="dask", cache_root=tmp_path, progress=False)
+    assert [{k: v for k, v in r.items() if k != "checksum"} for r in again] == recs  # the stored records
+    assert _snapshot(tmp_path) == files
+
+
+SMOKE_METHODS = [m for m in odds.TABLE2_METHODS if m.label in
+                 ("Deep SAD", "OC-SVM Hybrid (nu=0.1)", "Deep SVDD (one-class)", "Supervised Classifier")]
+SMOKE_GRID = {"datasets": ["thyroid"], "seeds": [0, 1], "methods": SMOKE_METHODS}
+
+
+@pytest.fixture(scope="module")
+def odds_reference(tmp_path_factory):
+    """The ODDS smoke cells (2 autoencoders, 8 method cells) run one after another: what every engine must
+    reproduce."""
+    stages = cluster.odds_grid("smoke", **SMOKE_GRID)
+    root = tmp_path_factory.mktemp("sequential")
+    records = cluster.run_stages(stages, backend="sequential", runtime={"device": "cpu"}, cache_root=root,
+                                 progress=False)
+    assert all(r["status"] == "ok" for rs in records for r in rs)
+    return stages, {r["hash"]: r["metrics"] for rs in records for r in rs}
+
+
+def _notebook_on_warm_cache(root: Path, reference: dict[str, dict], monkeypatch) -> None:
+    """What the notebook runs (``run_odds``) on ``root``: no cell computed, the engine's numbers."""
+    files = _snapshot(root)
+    _refuse_compute(monkeypatch)
+    df = odds.run_odds("smoke", **SMOKE_GRID, device="cpu", cache_root=str(root), progress=False)
+    auc = df[df.metric == "auc"]
+    assert len(auc) == 8 and dict(zip(auc.cell, auc.value, strict=True)) == {
+        h: m["auc"] for h, m in reference.items() if "auc" in m}
+    assert _snapshot(root) == files
+
+
+@requires_real_data
+def test_dask_odds_cells_equal_the_sequential_run_and_warm_the_notebook(dask_client, odds_reference, tmp_path,
+                                                                       monkeypatch):
+    stages, reference = odds_reference
+    records = cluster.run_stages(stages, backend="dask", n_jobs=3, runtime={"device": "cpu"},
+                                 cache_root=tmp_path, progress=False)
+    assert {r["hash"]: r["metrics"] for rs in records for r in rs} == reference
+    assert len(_snapshot(tmp_path)) == 10
+    _notebook_on_warm_cache(tmp_path, reference, monkeypatch)
+
+
+# ------------------------------------------------------------------------------------------ submitit
+@pytest.fixture
+def local_executor(tmp_path, monkeypatch):
+    """submitit's local executor (the same AutoExecutor as on SLURM, ``cluster="local"``); its jobs are
+    fresh Python processes that must import this test module."""
+    submitit = pytest.importorskip("submitit")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    executor = submitit.AutoExecutor(folder=tmp_path / "submitit", cluster="local")
+    executor.update_parameters(timeout_min=5)
+    return executor
+
+
+def test_submitit_job_array_fills_the_cache_and_resubmits_only_missing_cells(local_executor, tmp_path):
+    root = tmp_path / "cache"
+    cfgs = _cells(7) + [{"task": "test_cluster_square", "x": 7, "fail": True}]
+    jobs = cluster.submit_cells(_square, cfgs, local_executor, chunk_size=3, cache_root=root)
+    assert len(jobs) == 3
+    with pytest.raises(CellsFailedError, match="(?s)1 cell\\(s\\) failed.*boom"):
+        cluster.collect(jobs, cache_root=root)
+    recs = cluster.collect(jobs, on_failure="record")
+    assert [r["status"] for r in recs] == ["ok"] * 7 + ["failed"]
+    assert [r["metrics"]["y"] for r in recs[:7]] == [float(i * i) for i in range(7)]
+    pids = [r["info"]["pid"] for r in recs[:7]]
+    assert len(set(pids)) == 3 and os.getpid() not in pids  # one process per array task
+    assert pids[0] == pids[1] == pids[2] != pids[3]  # consecutive cells share a chunk
+    assert len(_snapshot(root)) == 7 and len(list((root / "failed").rglob("*.json"))) == 1
+    assert cluster.pending_cells(cfgs, root) == cfgs[-1:]  # a resubmission would retry the failed cell only
+
+
+@requires_real_data
+def test_submitit_odds_stages_equal_the_sequential_run_and_warm_the_notebook(local_executor, odds_reference,
+                                                                            tmp_path, monkeypatch):
+    stages, reference = odds_reference
+    records = cluster.submit_stages(stages, local_executor, chunk_size=4, runtime={"device": "cpu"},
+                                    cache_root=tmp_path, verbose=False)
+    assert [len(rs) for rs in records] == [2, 8]
+    assert {r["hash"]: r["metrics"] for rs in records for r in rs} == reference
+    _notebook_on_warm_cache(tmp_path, reference, monkeypatch)
+    assert cluster.submit_stages(stages, local_executor, cache_root=tmp_path, verbose=False) == [[], []]
