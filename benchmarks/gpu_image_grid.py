@@ -210,8 +210,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"point: MNIST scenario (i) gamma_l=0.05, normal class 0, {len(cells)} experiments, {len(aes)} "
           f"AEs, epochs {e1} and {e2}, max_normal={args.max_normal}, max_test={args.max_test}, stacks of <= "
           f"{args.max_stack}")
-    warm = point(1, 1, args.max_normal, args.max_test)
-    measure(warm[0], warm[1], device, 1, 1)  # untimed: CUDA context, kernel selection, data loading
+    if device.startswith("cuda"):  # untimed: CUDA context, kernel selection, data loading
+        warm = point(1, 1, args.max_normal, args.max_test)
+        measure(warm[0], warm[1], device, 1, 1)
     t = {e: measure(*runs[e], device, args.gpu_jobs, args.max_stack) for e in (e1, e2)}
     steps = {e: (sum(map(dsg.cell_steps, runs[e][0])), sum(map(dsg.cell_steps, runs[e][1])))
              for e in (e1, e2)}

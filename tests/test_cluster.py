@@ -129,16 +129,16 @@ def local_executor(tmp_path, monkeypatch):
 def test_submitit_job_array_fills_the_cache_and_resubmits_only_missing_cells(local_executor, tmp_path):
     root = tmp_path / "cache"
     cfgs = _cells(7) + [{"task": "test_cluster_square", "x": 7, "fail": True}]
-    jobs = cluster.submit_cells(_square, cfgs, local_executor, chunk_size=3, cache_root=root)
-    assert len(jobs) == 3
+    jobs = cluster.submit_cells(_square, cfgs, local_executor, chunk_size=4, cache_root=root)
+    assert len(jobs) == 2
     with pytest.raises(CellsFailedError, match="(?s)1 cell\\(s\\) failed.*boom"):
         cluster.collect(jobs, cache_root=root)
     recs = cluster.collect(jobs, on_failure="record")
     assert [r["status"] for r in recs] == ["ok"] * 7 + ["failed"]
     assert [r["metrics"]["y"] for r in recs[:7]] == [float(i * i) for i in range(7)]
     pids = [r["info"]["pid"] for r in recs[:7]]
-    assert len(set(pids)) == 3 and os.getpid() not in pids  # one process per array task
-    assert pids[0] == pids[1] == pids[2] != pids[3]  # consecutive cells share a chunk
+    assert len(set(pids)) == 2 and os.getpid() not in pids  # one process per array task
+    assert len(set(pids[:4])) == 1 and pids[3] != pids[4]  # consecutive cells share a chunk
     assert len(_snapshot(root)) == 7 and len(list((root / "failed").rglob("*.json"))) == 1
     assert cluster.pending_cells(cfgs, root) == cfgs[-1:]  # a resubmission would retry the failed cell only
 
@@ -147,7 +147,7 @@ def test_submitit_job_array_fills_the_cache_and_resubmits_only_missing_cells(loc
 def test_submitit_odds_stages_equal_the_sequential_run_and_warm_the_notebook(local_executor, odds_reference,
                                                                             tmp_path, monkeypatch):
     stages, reference = odds_reference
-    records = cluster.submit_stages(stages, local_executor, chunk_size=4, runtime={"device": "cpu"},
+    records = cluster.submit_stages(stages, local_executor, chunk_size=8, runtime={"device": "cpu"},
                                     cache_root=tmp_path, verbose=False)
     assert [len(rs) for rs in records] == [2, 8]
     assert {r["hash"]: r["metrics"] for rs in records for r in rs} == reference
