@@ -137,9 +137,11 @@ def run_grid(task: TaskFn, configs: Sequence[dict], *, n_jobs: int = 1, backend:
     the longest cells first, so that they do not straggle alone at the end of the grid). The
     returned records keep the order of ``configs`` whatever the key.
 
-    ``backend``: any joblib backend — ``"loky"`` (default, local processes), ``"dask"`` (needs a
-    ``distributed.Client`` to be created first, e.g. on a ``LocalCluster`` or a real cluster whose
-    workers share ``SEMIAD_RESULTS_DIR``), ``"ray"`` (after ``ray.util.joblib.register_ray()``).
+    ``backend``: a joblib backend — ``"loky"`` (default, local processes), ``"dask"`` (needs a
+    ``distributed.Client`` to be created first, e.g. on a ``LocalCluster`` or a ``dask_jobqueue``
+    ``SLURMCluster`` whose workers share ``SEMIAD_RESULTS_DIR``; ``docs/cluster.md``), ``"ray"`` (after
+    ``ray.util.joblib.register_ray()``; Ray's backend cannot stream, so its records come back together
+    when the last cell ends, while each cell is still cached by its worker as it finishes).
     Failed cells are not cached and will be retried. ``on_failure="raise"`` (default): after every cell
     ran, raise :class:`CellsFailedError` naming the failed cells, so a notebook (and ``run_all``) fails;
     ``"record"``: return them with ``status="failed"`` and the error.
@@ -153,6 +155,11 @@ def run_grid(task: TaskFn, configs: Sequence[dict], *, n_jobs: int = 1, backend:
         resolve_device(runtime["device"])
     if n_jobs == 0:
         raise ValueError("n_jobs must be non-zero (use -1 for all cores)")
+    if backend == "ray" and "ray" not in joblib.parallel.BACKENDS:
+        raise ValueError("backend='ray' needs Ray's joblib backend registered first (pip install ray; "
+                         "from ray.util.joblib import register_ray; register_ray()); for a cluster, "
+                         "backend='dask' on a dask_jobqueue SLURMCluster is the tested path "
+                         "(docs/cluster.md)")
     validate_configs(task, configs)
     cache = ResultCache(cache_root)
     records: list[dict | None] = [cache.get(c) for c in configs]
@@ -175,7 +182,7 @@ def run_grid(task: TaskFn, configs: Sequence[dict], *, n_jobs: int = 1, backend:
                 _accept(run_cell(task, configs[i], runtime, root), bar, done)
         else:
             with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
-                results = joblib.Parallel(return_as="generator_unordered")(
+                results = joblib.Parallel(return_as=_return_as())(
                     joblib.delayed(run_cell)(task, configs[i], runtime, root) for i in jobs)
                 for rec in results:
                     _accept(rec, bar, done)
@@ -212,6 +219,14 @@ def tidy_frame(records: Sequence[dict], describe: Callable[[dict], dict], failed
         else:
             rows.append({**base, "metric": failed_metric, "value": np.nan})
     return pd.DataFrame(rows)
+
+
+def _return_as() -> str:
+    """How ``joblib.Parallel`` hands back records under the active backend: as each cell ends
+    (``"generator_unordered"``: live progress) where the backend can stream, else all at once in order
+    (``"list"``: Ray's joblib backend, a multiprocessing pool, refuses generators)."""
+    backend, _ = joblib.parallel.get_active_backend()
+    return "generator_unordered" if getattr(backend, "supports_return_generator", False) else "list"
 
 
 def _accept(rec: dict, bar, done: dict) -> None:
