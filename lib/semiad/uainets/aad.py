@@ -54,8 +54,11 @@ import numpy as np
 import scipy.sparse as sp
 from pyod.models.loda import LODA
 from scipy.optimize import Bounds, minimize
+from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest
 from threadpoolctl import threadpool_limits
+
+from semiad.core.detectors.base import check_fitted
 
 __all__ = ["LodaAAD", "TreeAAD", "aad_loss", "solve_aad_weights"]
 
@@ -162,19 +165,19 @@ def solve_aad_weights(Z, rows_a: np.ndarray, rows_n: np.ndarray, row_tau: int | 
     return w0 + np.asarray(Z.T @ v, dtype=np.float64).ravel() / lam
 
 
-class _AADBase:
-    """Shared AAD machinery: precomputed features, linear scores, feedback memory, weight learning."""
+class _AADBase(BaseEstimator):
+    """Shared AAD machinery: precomputed features, linear scores, feedback memory, weight learning.
+
+    A scikit-learn estimator (``get_params``, ``set_params``, ``clone``) that follows
+    :class:`~semiad.core.detectors.base.ActiveDetector` (``fit`` on the pool, ``decision_function``
+    of new rows) and :class:`~semiad.core.detectors.base.QueryStrategy` (``score`` / ``update`` in
+    the audit loop of :func:`semiad.uainets.active.run_active_loop`).
+    """
 
     pairwise: bool
 
     def __init__(self, tau: float, C_a: float, C_n: float, C_tau: float, C_xi: float, prior_weight: float,
                  max_iter: int, max_feedback_memory: int | None, random_state: int):
-        if not 0 < tau < 1:
-            raise ValueError(f"tau must be in (0, 1), got {tau}")
-        if min(C_a, C_n, C_tau, C_xi) < 0 or prior_weight <= 0:
-            raise ValueError("need C_a, C_n, C_tau, C_xi >= 0 and prior_weight > 0")
-        if max_feedback_memory is not None and max_feedback_memory < 1:
-            raise ValueError(f"max_feedback_memory must be None or >= 1, got {max_feedback_memory}")
         self.tau = tau
         self.C_a = C_a
         self.C_n = C_n
@@ -185,6 +188,15 @@ class _AADBase:
         self.max_feedback_memory = max_feedback_memory
         self.random_state = random_state
 
+    def _check_params(self) -> None:
+        """Validate the hyperparameters (called first by :meth:`fit`)."""
+        if not 0 < self.tau < 1:
+            raise ValueError(f"tau must be in (0, 1), got {self.tau}")
+        if min(self.C_a, self.C_n, self.C_tau, self.C_xi) < 0 or self.prior_weight <= 0:
+            raise ValueError("need C_a, C_n, C_tau, C_xi >= 0 and prior_weight > 0")
+        if self.max_feedback_memory is not None and self.max_feedback_memory < 1:
+            raise ValueError(f"max_feedback_memory must be None or >= 1, got {self.max_feedback_memory}")
+
     # -- subclass hook -------------------------------------------------------------------------
     def _features(self, X: np.ndarray):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -192,6 +204,7 @@ class _AADBase:
     # -- public API ----------------------------------------------------------------------------
     def fit(self, X: np.ndarray) -> _AADBase:
         """Unsupervised fit on the whole pool ``X`` (n, d); weights start at the uniform prior."""
+        self._check_params()
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[0] < 2:
             raise ValueError(f"X must be 2-D with at least two rows, got shape {X.shape}")
@@ -216,6 +229,10 @@ class _AADBase:
         self._check_fitted()
         phi = self._transform(np.asarray(X, dtype=np.float64))
         return np.asarray(phi @ self.weights_, dtype=np.float64).ravel() / self.feature_scale_
+
+    def decision_function(self, X) -> np.ndarray:
+        """scikit-learn name of :meth:`score_new`: scores of rows ``X`` under the current weights."""
+        return self.score_new(X)
 
     def _transform(self, X: np.ndarray):  # pragma: no cover - per subclass
         raise NotImplementedError(f"{type(self).__name__} cannot score rows outside its pool")
@@ -267,8 +284,7 @@ class _AADBase:
 
     # -- internals -----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "features_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X) first")
+        check_fitted(self, "features_")
 
     def _compute_scores(self, w: np.ndarray) -> np.ndarray:
         return np.asarray(self.features_ @ w, dtype=np.float64).ravel()
@@ -323,11 +339,14 @@ class LodaAAD(_AADBase):
                  max_feedback_memory: int | None = None, random_state: int = 0):
         super().__init__(tau, C_a, C_n, C_tau, C_xi, prior_weight, max_iter, max_feedback_memory,
                          random_state)
-        if n_projections < 1:
-            raise ValueError(f"n_projections must be >= 1, got {n_projections}")
         self.n_projections = n_projections
         self.n_bins = n_bins
         self.pairwise = pairwise
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.n_projections < 1:
+            raise ValueError(f"n_projections must be >= 1, got {self.n_projections}")
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         self.loda_ = LODA(n_bins=self.n_bins, n_random_cuts=self.n_projections,
@@ -380,18 +399,36 @@ class TreeAAD(_AADBase):
                  max_feedback_memory: int | None = None, random_state: int = 0):
         super().__init__(tau, C_a, C_n, C_tau, C_xi, prior_weight, max_iter, max_feedback_memory,
                          random_state)
-        if node_features not in ("nodes", "leaves"):
-            raise ValueError(f"node_features must be 'nodes' or 'leaves', got {node_features!r}")
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.node_features = node_features
         self.pairwise = pairwise
 
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.node_features not in ("nodes", "leaves"):
+            raise ValueError(f"node_features must be 'nodes' or 'leaves', got {self.node_features!r}")
+
     def _features(self, X: np.ndarray) -> sp.csr_matrix:
-        self.forest_ = forest = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
-                                                random_state=self.random_state).fit(X)
+        self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
+                                       random_state=self.random_state).fit(X)
+        phi = self._node_values(X)
+        phi.eliminate_zeros()
+        # drop columns that are zero for every row (e.g. the root): they never affect a score
+        keep = np.flatnonzero(np.diff(phi.tocsc().indptr))
+        self.kept_columns_ = keep
+        return phi[:, keep].tocsr()
+
+    def _transform(self, X: np.ndarray) -> sp.csr_matrix:
+        """phi(x) of any rows under the fitted forest, in the columns kept at fit time (the dropped
+        ones, e.g. the root's, hold the value 0 for every row; the forest grew on pool rows, so no
+        other node is unvisited by the pool)."""
+        return self._node_values(X)[:, self.kept_columns_].tocsr()
+
+    def _node_values(self, X: np.ndarray) -> sp.csr_matrix:
+        """The signed node (or leaf) values of every row under the fitted forest, all columns."""
         blocks = []
-        for est, feats in zip(forest.estimators_, forest.estimators_features_, strict=True):
+        for est, feats in zip(self.forest_.estimators_, self.forest_.estimators_features_, strict=True):
             tree = est.tree_
             Xt = X[:, feats]
             is_leaf = tree.children_left == -1
@@ -414,9 +451,4 @@ class TreeAAD(_AADBase):
                 vals = -(depth[leaf_of] + leaf_corr[leaf_of])
                 blocks.append(sp.csr_matrix((vals, (np.arange(len(X)), col[leaf_of])),
                                             shape=(len(X), len(leaves))))
-        phi = sp.hstack(blocks, format="csr")
-        phi.eliminate_zeros()
-        # drop columns that are zero for every row (e.g. the root): they never affect a score
-        keep = np.flatnonzero(np.diff(phi.tocsc().indptr))
-        self.kept_columns_ = keep
-        return phi[:, keep].tocsr()
+        return sp.hstack(blocks, format="csr")

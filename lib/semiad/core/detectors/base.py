@@ -7,7 +7,11 @@ normal, ``-1`` known anomaly, ``0`` unlabeled; ``None`` means "all unlabeled".
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 KNOWN_NORMAL, UNLABELED, KNOWN_ANOMALY = 1, 0, -1
 
@@ -71,13 +75,56 @@ def stratified_subsample(y_semi: np.ndarray, cap: int | None, random_state: int 
     return np.sort(np.concatenate(picked))
 
 
-class BaseDetector:
-    """Base class: stores nothing, documents the contract; subclasses implement ``_fit``/``_score``."""
+#: The not-fitted message (``%(name)s``: the class name), raised as sklearn's ``NotFittedError``.
+NOT_FITTED = "%(name)s is not fitted; call fit(X, y_semi) first"
+
+
+def check_fitted(detector, attribute: str = "is_fitted_") -> None:
+    """Raise :class:`sklearn.exceptions.NotFittedError` unless ``detector`` has ``attribute``.
+
+    A thin wrapper of :func:`sklearn.utils.validation.check_is_fitted` with semiad's message, for the
+    scoring and inspection methods of every detector (``decision_function``, ``transform``, ...).
+    """
+    check_is_fitted(detector, attribute, msg=NOT_FITTED)
+
+
+class BaseDetector(BaseEstimator, ABC):
+    """Base class of every semiad detector: a scikit-learn estimator with the semi-label contract.
+
+    Subclasses follow scikit-learn's rules, so that ``get_params``, ``set_params`` and
+    :func:`sklearn.base.clone` work: ``__init__`` stores each argument unchanged under its own name
+    and does nothing else; hyperparameters are validated in :meth:`_check_params`, which ``fit``
+    calls first; everything learned from data lives in attributes with a trailing underscore.
+    They implement ``_fit(X, y_semi)`` on validated data and ``_score(X)`` (higher = more anomalous).
+
+    ``sklearn.utils.estimator_checks.check_estimator`` is not expected to pass: ``y_semi`` is a
+    semi-label vector (+1 known normal, 0 unlabeled, -1 known anomaly), not a target that sklearn's
+    checks know how to generate, several detectors need a labeled anomaly to fit at all, and the
+    deep ones need more rows than the checks provide.
+
+    Attributes
+    ----------
+    uses_labeled_anomalies : bool
+        Class attribute. True for methods that learn from labeled anomalies (Deep SAD, SSAD, the
+        supervised baselines); unsupervised methods drop rows with ``y_semi == -1`` before ``_fit``
+        (Deep SAD paper, Sec. 4.2).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    is_fitted_ : bool
+        Set once ``fit`` has completed; :func:`check_fitted` tests for it.
+    """
 
     #: True for methods that learn from labeled anomalies (Deep SAD, SSAD, supervised, ...).
     uses_labeled_anomalies: bool = False
 
     def fit(self, X, y_semi=None) -> BaseDetector:
+        """Fit on ``X`` (n_samples, n_features) with semi-labels ``y_semi`` (``None``: all unlabeled).
+
+        Returns
+        -------
+        self : BaseDetector
+        """
+        self._check_params()
         X, y_semi = check_inputs(X, y_semi)
         if not self.uses_labeled_anomalies:
             # Unsupervised methods learn from the unlabeled (and known-normal) data only: a labeled
@@ -90,8 +137,14 @@ class BaseDetector:
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        if not getattr(self, "is_fitted_", False):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X, y_semi) first")
+        """Anomaly scores of the rows of ``X``, shape (n_samples,), float64; higher = more anomalous.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        """
+        check_fitted(self)
         X, _ = check_inputs(X, min_rows=1)
         expected = getattr(self, "n_features_in_", X.shape[1])
         if X.shape[1] != expected:
@@ -101,11 +154,17 @@ class BaseDetector:
             raise FloatingPointError(f"{type(self).__name__} produced non-finite anomaly scores")
         return scores
 
-    def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _check_params(self) -> None:
+        """Validate the hyperparameters (raise ``ValueError``); called first by ``fit``."""
 
-    def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
+        """Learn from validated float32 ``X`` and int ``y_semi`` (detectors that override ``fit``
+        itself, such as the RL agents, need not implement it)."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither _fit nor fit")
+
+    @abstractmethod
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        """Raw anomaly scores of validated float32 ``X`` (higher = more anomalous)."""
 
 
 class IgnoresValidation(BaseDetector):
@@ -113,4 +172,5 @@ class IgnoresValidation(BaseDetector):
     every method of a grid is called the same way (``fit(X, y_semi, X_val=..., y_val=...)``)."""
 
     def fit(self, X, y_semi=None, X_val=None, y_val=None) -> BaseDetector:
+        """Fit on ``(X, y_semi)``; ``X_val`` and ``y_val`` are accepted and ignored."""
         return super().fit(X, y_semi)
