@@ -284,7 +284,7 @@ class _AADBase(BaseEstimator):
 
     # -- internals -----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        check_fitted(self, "features_")
+        check_fitted(self, "features_", call="fit(X)")
 
     def _compute_scores(self, w: np.ndarray) -> np.ndarray:
         return np.asarray(self.features_ @ w, dtype=np.float64).ravel()

@@ -298,7 +298,7 @@ class UaiNet(BaseEstimator):
     @torch.no_grad()
     def latent_and_score(self, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
         """``(l(x), s(x))`` for every pool item (Figs. 9-10 plot these)."""
-        check_fitted(self, "net_")
+        check_fitted(self, "net_", call="fit(X)")
         self.net_.eval()
         codes, scores = [], []
         for i in range(0, len(self.X_), chunk):
@@ -341,6 +341,7 @@ class UaiNet(BaseEstimator):
         """What select_top ranks by: s during the cold start, then s_uai (:attr:`uai_ready`), as its
         logit -- sigma is monotone, and in float32 it rounds every logit above ~17 to exactly 1, which
         would turn the top of the ranking into a tie broken by item index."""
+        check_fitted(self, "net_", call="fit(X)")
         return self.uai_logit() if self.uai_ready else self.base_score()
 
     def decision_function(self, X) -> np.ndarray:
@@ -350,7 +351,7 @@ class UaiNet(BaseEstimator):
     @torch.no_grad()
     def score_new(self, X: np.ndarray, classes: np.ndarray | None = None, chunk: int = 16384) -> np.ndarray:
         """The current ranking score (s or s_uai, as :meth:`score`) of items outside the pool (Fig. 4)."""
-        check_fitted(self, "net_")
+        check_fitted(self, "net_", call="fit(X)")
         if self.base == "class":
             raise ValueError("score_new is available for base='dae' only (new items have no class codes)")
         X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.device_)
@@ -379,7 +380,7 @@ class UaiNet(BaseEstimator):
     # ------------------------------------------------------------------ feedback and training
     def update(self, idx: np.ndarray, labels: np.ndarray) -> None:
         """Add audited items (labels 1 = anomaly, 0 = normal) and train ``steps_per_round`` iterations."""
-        check_fitted(self, "net_")
+        check_fitted(self, "net_", call="fit(X)")
         idx = np.asarray(idx, dtype=np.int64)
         labels = np.asarray(labels)
         if idx.shape != labels.shape or idx.ndim != 1:
