@@ -37,7 +37,8 @@ with the authors' ``sigma^2 = 0.5``). Deviations, documented on purpose:
 * ``max_feedback_memory`` keeps only the newest labels (UaiNets App. B.2 had to limit the memory
   of both baselines on KDDCUP).
 
-Active-learning interface (shared by every active detector in semiad)::
+Active-learning interface (:class:`~semiad.core.detectors.base.QueryStrategy`, driven by
+:func:`semiad.uainets.active.run_active_loop`)::
 
     det = LodaAAD(random_state=0).fit(X)   # unsupervised fit on the whole pool
     s = det.score()                        # (n,) current scores, higher = more anomalous
@@ -330,6 +331,43 @@ class LodaAAD(_AADBase):
     (Pevny 2016, Eq. (1)), read from pyod's fitted ``projections_`` / ``histograms_`` /
     ``limits_``. Uniform weights reproduce pyod's ``decision_scores_`` ranking exactly.
     Pairwise anomaly-above-nominal terms (Das et al. 2016) are on by default.
+
+    Parameters
+    ----------
+    n_projections : int, default=100
+        Number of random projections m of LODA, >= 1.
+    n_bins : int or str, default=10
+        Histogram bins per projection (pyod's ``n_bins``).
+    tau : float, default=0.03
+        Quantile defining q_tau (the ``ceil(tau n)``-th highest score), in (0, 1).
+    C_a, C_n, C_tau, C_xi : float, default=100, 1, 1, 1000
+        Weights of the anomaly, nominal, tau-instance and pairwise hinge terms of the AAD loss
+        (module docstring; Das et al. 2016 Sec. IV), >= 0.
+    prior_weight : float, default=2.0
+        Weight of ``||w - w_0||^2 / 2`` (= 1 / sigma^2 with the authors' sigma^2 = 0.5), > 0.
+    max_iter : int, default=500
+        L-BFGS-B iterations of the dual solve (:func:`solve_aad_weights`).
+    max_feedback_memory : int or None, default=None
+        Keep only the newest feedback (UaiNets App. B.2); ``None``: all.
+    random_state : int, default=0
+        Seed of the base ensemble.
+
+    Attributes
+    ----------
+    features_ : ndarray or scipy.sparse.csr_matrix
+        phi of the pool rows, divided by ``feature_scale_`` (mean row norm).
+    w0_, weights_ : ndarray
+        Uniform prior and current unit-norm weights.
+    n_samples_, n_weights_, n_updates_ : int
+        Pool size, number of weights, feedback rounds so far.
+    loda_ : pyod.models.loda.LODA
+        The fitted LODA ensemble.
+
+    References
+    ----------
+    .. [1] S. Das, W.-K. Wong, T. Dietterich, A. Fern, A. Emmott. "Incorporating Expert Feedback into
+       Active Anomaly Discovery", ICDM 2016, Sec. III, Eqs. (2)-(4).
+    .. [2] T. Pevny. "Loda: Lightweight on-line detector of anomalies", Machine Learning 102(2), 2016.
     """
 
     def __init__(self, n_projections: int = 100, n_bins: int | str = 10, tau: float = 0.03,
@@ -390,6 +428,49 @@ class TreeAAD(_AADBase):
     ``-h(x) = -(depth + c(n_leaf))``. Hence ``w_0 . phi(x) ~ -sum_t h_t(x)``, a strictly increasing
     function of scikit-learn's ``IsolationForest.score_samples``. Pairwise terms are off by default
     (the 2017 formulation has only the q_tau and tau-instance hinges).
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Trees of the Isolation Forest.
+    max_samples : int, float or str, default=256
+        Sub-sampling size of each tree (scikit-learn's ``max_samples``).
+    node_features : {"nodes", "leaves"}, default="nodes"
+        One weight per tree node (Das et al. 2017 Sec. 3) or per leaf.
+    pairwise : bool, default=False
+        Add the pairwise anomaly-above-nominal terms.
+    tau : float, default=0.03
+        Quantile defining q_tau (the ``ceil(tau n)``-th highest score), in (0, 1).
+    C_a, C_n, C_tau, C_xi : float, default=100, 1, 1, 1000
+        Weights of the anomaly, nominal, tau-instance and pairwise hinge terms of the AAD loss
+        (module docstring; Das et al. 2016 Sec. IV), >= 0.
+    prior_weight : float, default=2.0
+        Weight of ``||w - w_0||^2 / 2`` (= 1 / sigma^2 with the authors' sigma^2 = 0.5), > 0.
+    max_iter : int, default=500
+        L-BFGS-B iterations of the dual solve (:func:`solve_aad_weights`).
+    max_feedback_memory : int or None, default=None
+        Keep only the newest feedback (UaiNets App. B.2); ``None``: all.
+    random_state : int, default=0
+        Seed of the base ensemble.
+
+    Attributes
+    ----------
+    features_ : ndarray or scipy.sparse.csr_matrix
+        phi of the pool rows, divided by ``feature_scale_`` (mean row norm).
+    w0_, weights_ : ndarray
+        Uniform prior and current unit-norm weights.
+    n_samples_, n_weights_, n_updates_ : int
+        Pool size, number of weights, feedback rounds so far.
+    forest_ : sklearn.ensemble.IsolationForest
+        The fitted forest.
+    kept_columns_ : ndarray
+        Columns of the node matrix that are not zero for every pool row.
+
+    References
+    ----------
+    .. [1] S. Das, W.-K. Wong, A. Fern, T. Dietterich, M. A. Siddiqui. "Incorporating Feedback into
+       Tree-based Anomaly Detection", KDD IDEA workshop 2017 (arXiv 1708.09441), Sec. 3, Eq. (3).
+    .. [2] F. T. Liu, K. M. Ting, Z.-H. Zhou. "Isolation Forest", ICDM 2008.
     """
 
     def __init__(self, n_estimators: int = 100, max_samples: int | float | str = 256, tau: float = 0.03,
