@@ -173,6 +173,31 @@ class _AADBase(BaseEstimator):
     :class:`~semiad.core.detectors.base.ActiveDetector` (``fit`` on the pool, ``decision_function``
     of new rows) and :class:`~semiad.core.detectors.base.QueryStrategy` (``score`` / ``update`` in
     the audit loop of :func:`semiad.uainets.active.run_active_loop`).
+
+    Parameters
+    ----------
+    tau : float, default=0.03
+        Quantile defining q_tau (the ``ceil(tau n)``-th highest score), in (0, 1).
+    C_a, C_n, C_tau, C_xi : float, default=100, 1, 1, 1000
+        Weights of the anomaly, nominal, tau-instance and pairwise hinge terms of the AAD loss
+        (module docstring; Das et al. 2016 Sec. IV), >= 0.
+    prior_weight : float, default=2.0
+        Weight of ``||w - w_0||^2 / 2`` (= 1 / sigma^2 with the authors' sigma^2 = 0.5), > 0.
+    max_iter : int, default=500
+        L-BFGS-B iterations of the dual solve (:func:`solve_aad_weights`).
+    max_feedback_memory : int or None, default=None
+        Keep only the newest feedback (UaiNets App. B.2); ``None``: all.
+    random_state : int, default=0
+        Seed of the base ensemble.
+
+    Attributes
+    ----------
+    features_ : ndarray or scipy.sparse.csr_matrix
+        phi of the pool rows, divided by ``feature_scale_`` (mean row norm).
+    w0_, weights_ : ndarray
+        Uniform prior and current unit-norm weights.
+    n_samples_, n_weights_, n_updates_ : int
+        Pool size, number of weights, feedback rounds so far.
     """
 
     pairwise: bool
@@ -338,28 +363,13 @@ class LodaAAD(_AADBase):
         Number of random projections m of LODA, >= 1.
     n_bins : int or str, default=10
         Histogram bins per projection (pyod's ``n_bins``).
-    tau : float, default=0.03
-        Quantile defining q_tau (the ``ceil(tau n)``-th highest score), in (0, 1).
-    C_a, C_n, C_tau, C_xi : float, default=100, 1, 1, 1000
-        Weights of the anomaly, nominal, tau-instance and pairwise hinge terms of the AAD loss
-        (module docstring; Das et al. 2016 Sec. IV), >= 0.
-    prior_weight : float, default=2.0
-        Weight of ``||w - w_0||^2 / 2`` (= 1 / sigma^2 with the authors' sigma^2 = 0.5), > 0.
-    max_iter : int, default=500
-        L-BFGS-B iterations of the dual solve (:func:`solve_aad_weights`).
-    max_feedback_memory : int or None, default=None
-        Keep only the newest feedback (UaiNets App. B.2); ``None``: all.
-    random_state : int, default=0
-        Seed of the base ensemble.
+    tau, C_a, C_n, C_tau, C_xi, prior_weight, max_iter, max_feedback_memory, random_state
+        The AAD loss and solver settings; see :class:`_AADBase`.
 
     Attributes
     ----------
-    features_ : ndarray or scipy.sparse.csr_matrix
-        phi of the pool rows, divided by ``feature_scale_`` (mean row norm).
-    w0_, weights_ : ndarray
-        Uniform prior and current unit-norm weights.
-    n_samples_, n_weights_, n_updates_ : int
-        Pool size, number of weights, feedback rounds so far.
+    features_, w0_, weights_, n_samples_, n_weights_, n_updates_
+        See :class:`_AADBase`.
     loda_ : pyod.models.loda.LODA
         The fitted LODA ensemble.
 
@@ -439,28 +449,13 @@ class TreeAAD(_AADBase):
         One weight per tree node (Das et al. 2017 Sec. 3) or per leaf.
     pairwise : bool, default=False
         Add the pairwise anomaly-above-nominal terms.
-    tau : float, default=0.03
-        Quantile defining q_tau (the ``ceil(tau n)``-th highest score), in (0, 1).
-    C_a, C_n, C_tau, C_xi : float, default=100, 1, 1, 1000
-        Weights of the anomaly, nominal, tau-instance and pairwise hinge terms of the AAD loss
-        (module docstring; Das et al. 2016 Sec. IV), >= 0.
-    prior_weight : float, default=2.0
-        Weight of ``||w - w_0||^2 / 2`` (= 1 / sigma^2 with the authors' sigma^2 = 0.5), > 0.
-    max_iter : int, default=500
-        L-BFGS-B iterations of the dual solve (:func:`solve_aad_weights`).
-    max_feedback_memory : int or None, default=None
-        Keep only the newest feedback (UaiNets App. B.2); ``None``: all.
-    random_state : int, default=0
-        Seed of the base ensemble.
+    tau, C_a, C_n, C_tau, C_xi, prior_weight, max_iter, max_feedback_memory, random_state
+        The AAD loss and solver settings; see :class:`_AADBase`.
 
     Attributes
     ----------
-    features_ : ndarray or scipy.sparse.csr_matrix
-        phi of the pool rows, divided by ``feature_scale_`` (mean row norm).
-    w0_, weights_ : ndarray
-        Uniform prior and current unit-norm weights.
-    n_samples_, n_weights_, n_updates_ : int
-        Pool size, number of weights, feedback rounds so far.
+    features_, w0_, weights_, n_samples_, n_weights_, n_updates_
+        See :class:`_AADBase`.
     forest_ : sklearn.ensemble.IsolationForest
         The fitted forest.
     kept_columns_ : ndarray

@@ -291,46 +291,15 @@ class DeepSVDD(_HypersphereDetector):
         Which Deep SVDD objective to minimise.
     nu : float, default=0.1
         Soft-boundary trade-off nu in (0, 1] (App. E: 0.1).
-    pretrain : bool, default=True
-        Initialise phi from the encoder of an autoencoder trained first for ``ae_n_epochs``
-        (App. C); ``False`` starts from fresh weights.
-    ae_n_epochs : int, default=150
-        Autoencoder pre-training epochs (App. E: 150).
-    ae_lr_milestones : sequence of int, default=(50,)
-        Pre-training learning-rate milestones (App. E: 50).
-    output_sigmoid : bool, default=False
-        Sigmoid on the autoencoder's output (the LeNet CAEs on [0, 1] images, App. D).
-    pretrained_autoencoder : dict or None, default=None
-        State dict of an autoencoder with this architecture to initialise phi from (the experiment
-        grid passes the cached AE of the same data set and seed); overrides ``pretrain``.
-    init : {"glorot", "pytorch_default"}, default="glorot"
-        Initial weights (App. E: Glorot uniform; the authors' code: PyTorch's default); see
-        :class:`~semiad.core.detectors.protocol.TrainingProtocol`.
-    leaky_slope : float, default=LEAKY_SLOPE
-        Negative slope of the MLPs' leaky ReLUs (App. D).
-    center_includes_labeled : bool, default=False
-        Compute c over every training row (the authors' code) instead of excluding labeled
-        anomalies (App. C); see :func:`init_center`.
-    ae_lr, ae_weight_decay : float or None, default=None
-        The autoencoder's own learning rate and weight decay (``None``: phi's); the DADS authors'
-        Deep SAD baseline pre-trains with lr 1e-4, wd 0.5e-3 and trains phi with lr 1e-3, wd 0.5e-6.
-    hidden_dims, rep_dim, n_epochs, lr, lr_milestones, batch_size, weight_decay, device, \
-random_state, image_arch, drop_last
-        The shared deep-detector hyperparameters (App. D/E); see
-        :class:`~semiad.core.detectors.training.DeepDetector`.
+    pretrain, ae_n_epochs, ae_lr_milestones, output_sigmoid, pretrained_autoencoder, init, \
+leaky_slope, center_includes_labeled, ae_lr, ae_weight_decay, hidden_dims, rep_dim, n_epochs, lr, \
+lr_milestones, batch_size, weight_decay, device, random_state, image_arch, drop_last
+        As for :class:`DeepSAD` (App. C pre-training and center, App. D/E networks and training).
 
     Attributes
     ----------
-    net_ : torch.nn.Module
-        The trained network phi (evaluation mode).
-    c_ : torch.Tensor of shape (rep_dim,)
-        The hypersphere center c (App. C, :func:`init_center`).
-    history_ : list of float
-        Mean training loss per epoch.
-    ae_history_ : list of float
-        Pre-training loss per epoch (only when the autoencoder was trained here).
-    n_features_in_ : int
-        Number of features seen in ``fit``.
+    net_, c_, history_, ae_history_, n_features_in_
+        As for :class:`DeepSAD`.
     R_ : torch.Tensor
         Radius R (soft-boundary: from all training data after the last epoch; 0 for one-class).
 
