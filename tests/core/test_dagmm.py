@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.stats import multivariate_normal
+from sklearn.exceptions import NotFittedError
 
 from semiad.core.detectors.dagmm import (
     DAGMM,
@@ -164,7 +165,7 @@ def test_bad_inputs(fitted):
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         DAGMM(**SMALL).fit(bad)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         DAGMM(**SMALL).decision_function(X)
     with pytest.raises(ValueError, match="features"):
         model.decision_function(X[:, :3])

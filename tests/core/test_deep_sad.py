@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 
 from semiad.core.detectors.deep_sad import DeepSAD, DeepSVDD, deep_sad_loss, init_center
 from semiad.core.detectors.networks import MLPAutoencoder, MLPEncoder, architecture_for
@@ -146,17 +147,17 @@ def test_nan_loss_raises_clear_error():
 
 def test_bad_inputs_fail_early():
     X, _, y_semi = _blobs()
-    with pytest.raises(ValueError, match="eta"):
-        DeepSAD(eta=0)
+    with pytest.raises(ValueError, match="eta"):  # validated by fit, as scikit-learn does
+        DeepSAD(eta=0).fit(X, y_semi)
     with pytest.raises(ValueError, match="objective"):
-        DeepSVDD(objective="hard")
+        DeepSVDD(objective="hard").fit(X)
     with pytest.raises(ValueError, match="y_semi"):
         DeepSAD().fit(X, np.full(len(X), 2))
     with pytest.raises(ValueError, match="NaN"):
         DeepSAD().fit(np.full((5, 2), np.nan), None)
     with pytest.raises(ValueError, match="labeled anomaly"):
         SupervisedClassifier(n_epochs=1).fit(X, np.zeros(len(X), int))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         DeepSAD().decision_function(X)
 
 

@@ -38,7 +38,7 @@ def test_kde_bandwidth_grid_is_the_papers_and_is_honoured():
     assert kde.bandwidth_ in grid
     assert KDEDetector().fit(X).bandwidth_ in KDE_BANDWIDTHS
     with pytest.raises(ValueError, match="bandwidths"):
-        KDEDetector(bandwidths=(0.0, 1.0))
+        KDEDetector(bandwidths=(0.0, 1.0)).fit(X)
 
 
 def test_isolation_forest_uses_paper_settings():

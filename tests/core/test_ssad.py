@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.stats import rankdata, spearmanr
+from sklearn.exceptions import NotFittedError
 from sklearn.svm import OneClassSVM
 
 pytest.importorskip("cvxopt")
@@ -86,8 +87,9 @@ def test_no_labels_reduces_to_one_class_svm(nu, eta_u, nu_oc):
     {"max_train_samples": 1}, {"max_train_samples": 2.5}, {"solver": "libsvm"},
 ])
 def test_bad_hyperparameters_raise(kwargs):
-    with pytest.raises(ValueError):
-        SSAD(**kwargs)
+    X, y_semi = _toy(n=20)
+    with pytest.raises(ValueError):  # validated by fit, before any solve (scikit-learn convention)
+        SSAD(**kwargs).fit(X, y_semi)
 
 
 def test_infeasible_setting_raises_value_error_and_bad_labels_rejected():
@@ -129,7 +131,7 @@ def test_deterministic_and_subsample_keeps_the_labeled_ratio():
 
 
 def test_unfitted_use_raises():
-    with pytest.raises(RuntimeError):
+    with pytest.raises(NotFittedError, match="not fitted"):
         SSAD().decision_function(np.zeros((3, 2)))
-    with pytest.raises(RuntimeError):
+    with pytest.raises(NotFittedError):
         SSAD().kkt_violation()

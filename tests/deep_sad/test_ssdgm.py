@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from semiad.deep_sad.ssdgm import M2, SSDGM, m2_loss, unlabeled_from_parts
@@ -94,11 +95,12 @@ def test_fit_leaves_global_rng_untouched():
 
 
 def test_bad_arguments_raise():
-    with pytest.raises(ValueError, match="model"):
-        SSDGM(model="M3")
+    X, _, y_semi = _blobs()
+    with pytest.raises(ValueError, match="model"):  # validated by fit (scikit-learn convention)
+        SSDGM(model="M3").fit(X, y_semi)
     with pytest.raises(ValueError, match="alpha"):
-        SSDGM(alpha=-1.0)
-    with pytest.raises(RuntimeError):
+        SSDGM(alpha=-1.0).fit(X, y_semi)
+    with pytest.raises(NotFittedError):
         SSDGM().elbo(np.zeros((3, 2), np.float32))
 
 
@@ -114,4 +116,4 @@ def test_row_cap_trains_on_a_stratified_subsample():
     assert (kept == -1).sum() == 2  # 5 of 300 labeled -> 5/3 of 100, largest remainder -> 2
     assert len(SSDGM(**fast).fit(X, y_semi).train_index_) == 300
     with pytest.raises(ValueError, match="max_train_samples"):
-        SSDGM(max_train_samples=1)
+        SSDGM(max_train_samples=1).fit(X, y_semi)

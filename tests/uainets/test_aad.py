@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from pyod.models.loda import LODA
 from scipy.stats import rankdata, spearmanr
 from sklearn.ensemble import IsolationForest
+from sklearn.exceptions import NotFittedError
 
 from semiad.uainets.aad import LodaAAD, TreeAAD, aad_loss, solve_aad_weights
 
@@ -138,7 +139,7 @@ def test_dual_solution_minimises_primal_loss():
 @pytest.mark.parametrize("cls", [LodaAAD, TreeAAD])
 def test_input_validation(cls):
     X, *_ = toy(**TOYS[cls])
-    with pytest.raises(RuntimeError):
+    with pytest.raises(NotFittedError):
         cls().score()
     det = cls(random_state=0).fit(X)
     with pytest.raises(IndexError):
@@ -154,7 +155,7 @@ def test_input_validation(cls):
     with pytest.raises(ValueError):
         det.fit(X[:, 0])
     with pytest.raises(ValueError):
-        cls(tau=1.5)
+        cls(tau=1.5).fit(X)
     det.update(np.array([], dtype=int), np.array([], dtype=int))  # empty feedback is a no-op
     assert det.n_updates_ == 0
 

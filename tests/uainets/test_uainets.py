@@ -155,7 +155,7 @@ def test_trace_metrics_and_input_errors():
     assert m["precision"] == pytest.approx(m["recall"]) == pytest.approx(m["f1"])
     assert trace.found_at([0, 5])[0] == 0
     with pytest.raises(ValueError, match="base"):
-        UaiNet(base="vae")
+        UaiNet(base="vae").fit(X)
     with pytest.raises(ValueError, match="classes"):
         UaiNet(base="class", pretrain_steps=1, device="cpu").fit(X)
     with pytest.raises(ValueError, match="budget"):

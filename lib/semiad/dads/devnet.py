@@ -69,11 +69,45 @@ def deviation_loss(scores: torch.Tensor, is_anomaly: torch.Tensor, reference: to
 class DevNetDetector(IgnoresValidation):
     """DevNet (Pang et al., KDD 2019): deviation loss against Gaussian reference scores, margin 5.
 
-    Parameters (paper / released-code defaults): ``hidden_dims=(20,)``; ``epochs=50`` epochs (pyod's
-    and the authors' name) of ``n_batches=20`` anomaly-balanced mini-batches of ``batch_size=512``
-    rows; RMSprop with ``lr=1e-3``; ``l2=0.01`` penalty on the hidden weights; ``margin=5.0`` (a);
-    ``n_reference=5000`` (l); ``device="auto"``; ``random_state`` seeds weight init, batch sampling
-    and the reference draws. ``fit`` accepts DADS-style ``X_val, y_val`` and ignores them.
+    A baseline of the DADS paper's Figure 2; needs at least one labeled anomaly. ``fit`` accepts
+    DADS-style ``X_val, y_val`` and ignores them. Score = phi(x) (module docstring).
+
+    Parameters
+    ----------
+    hidden_dims : sequence of int, default=(20,)
+        Hidden ReLU widths of phi (Sec. 3.3.1: one layer of 20; ``(1000, 250, 20)``: DevNet-D).
+    epochs : int, default=50
+        Epochs (pyod's and the authors' name), >= 0.
+    n_batches : int, default=20
+        Anomaly-balanced mini-batches per epoch (Algorithm 1), >= 1.
+    batch_size : int, default=512
+        Rows per batch b, half labeled anomalies, half unlabeled (Algorithm 1), >= 2.
+    lr : float, default=1e-3
+        RMSprop learning rate.
+    l2 : float, default=0.01
+        L2 penalty on the hidden weights (the authors' released code).
+    margin : float, default=5.0
+        Confidence margin a of the deviation loss (Sec. 3.3.3).
+    n_reference : int, default=5000
+        Prior draws l per batch (Sec. 3.3.2), >= 2.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where to train.
+    random_state : int, default=0
+        Seed of the weights, the batch sampling and the reference draws.
+
+    Attributes
+    ----------
+    model_ : DevNetScorer
+        The trained scoring network phi.
+    history_ : list of float
+        Mean loss per epoch.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    References
+    ----------
+    .. [1] G. Pang, C. Shen, A. van den Hengel. "Deep Anomaly Detection with Deviation Networks",
+       KDD 2019, Sec. 3.3 (Eq. of the deviation loss, Algorithm 1).
     """
 
     uses_labeled_anomalies = True
@@ -81,10 +115,7 @@ class DevNetDetector(IgnoresValidation):
     def __init__(self, hidden_dims: Sequence[int] = (20,), epochs: int = 50, n_batches: int = 20,
                  batch_size: int = 512, lr: float = 1e-3, l2: float = 0.01, margin: float = 5.0,
                  n_reference: int = 5000, device: str = "auto", random_state: int = 0):
-        if epochs < 0 or n_batches < 1 or batch_size < 2 or lr <= 0 or n_reference < 2:
-            raise ValueError("invalid DevNet schedule: need epochs >= 0, n_batches >= 1, "
-                             "batch_size >= 2, lr > 0, n_reference >= 2")
-        self.hidden_dims = tuple(hidden_dims)
+        self.hidden_dims = hidden_dims
         self.epochs = epochs
         self.n_batches = n_batches
         self.batch_size = batch_size
@@ -94,6 +125,12 @@ class DevNetDetector(IgnoresValidation):
         self.n_reference = n_reference
         self.device = device
         self.random_state = random_state
+
+    def _check_params(self) -> None:
+        if (self.epochs < 0 or self.n_batches < 1 or self.batch_size < 2 or self.lr <= 0
+                or self.n_reference < 2):
+            raise ValueError("invalid DevNet schedule: need epochs >= 0, n_batches >= 1, "
+                             "batch_size >= 2, lr > 0, n_reference >= 2")
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
         anomalies = np.flatnonzero(y_semi == KNOWN_ANOMALY)

@@ -72,22 +72,62 @@ def make_predictor(encoder_dim: int, hidden_dim: int) -> nn.Module:
 
 
 class VIMEDetector(IgnoresValidation):
-    """VIME self- and semi-supervised learning; score = predicted P(anomaly | x).
+    """VIME self- and semi-supervised learning (Yoon et al., NeurIPS 2020); score = P(anomaly | x).
 
-    Parameters (paper / reference-code defaults): ``p_m=0.3`` mask probability, ``alpha=2.0``
-    feature-loss weight, ``epochs=10`` self-supervised epochs (batch ``batch_size=128``) for the encoder;
-    ``encoder_dim=None`` (= number of features); predictor ``hidden_dim=100``, ``n_iterations=1000``
-    mini-batch steps, ``K=3`` augmentations, ``beta=1.0`` consistency weight; Adam ``lr=1e-3`` for
-    both stages (the shared semiad loop for the encoder; the reference code used RMSprop there).
+    A baseline of the DADS paper's Figure 2; needs at least one labeled anomaly. Supervised loss:
+    binary cross-entropy with labeled anomalies as 1 and every other training row (unlabeled,
+    treated as normal although contaminated, plus any known normals) as 0; each step uses a
+    class-balanced batch, half anomalies and half others, drawn with replacement (with a handful of
+    labeled anomalies an unbalanced batch would almost never contain one). The consistency batch is
+    ``batch_size`` unlabeled rows, each corrupted K times; its loss is the variance of f's logits
+    over the K copies (the reference code's choice), averaged over rows. The reference code
+    early-stops on a labeled validation split; we run a fixed ``n_iterations``. ``fit`` accepts
+    DADS-style ``X_val, y_val`` and ignores them.
 
-    Supervised loss: binary cross-entropy with labeled anomalies as 1 and every other training row
-    (unlabeled, treated as normal although contaminated, plus any known normals) as 0; each step uses
-    a class-balanced batch, half anomalies and half others, drawn with replacement — with a handful
-    of labeled anomalies an unbalanced batch would almost never contain one. The consistency batch is
-    ``batch_size`` unlabeled rows, each corrupted K times; its loss is the variance of f's logits over
-    the K copies (the reference code's choice), averaged over rows. The reference code early-stops
-    on a labeled validation split; we run a fixed ``n_iterations``. ``fit`` accepts DADS-style
-    ``X_val, y_val`` and ignores them. ``device="auto"``; ``random_state`` seeds everything.
+    Parameters
+    ----------
+    p_m : float, default=0.3
+        Mask probability of the corruption (Sec. 4.1), in [0, 1].
+    alpha : float, default=2.0
+        Weight of the feature-estimation loss (Sec. 4.1).
+    epochs : int, default=10
+        Self-supervised epochs of the encoder.
+    encoder_dim : int or None, default=None
+        Encoder width (``None``: the number of features, as in the reference code).
+    hidden_dim : int, default=100
+        Width of the predictor's two hidden layers (reference code).
+    n_iterations : int, default=1000
+        Semi-supervised mini-batch steps.
+    K : int, default=3
+        Augmented copies per unlabeled row (Sec. 4.2), >= 2.
+    beta : float, default=1.0
+        Consistency-loss weight (Sec. 4.2).
+    batch_size : int, default=128
+        Batch size of both stages, >= 2.
+    lr : float, default=1e-3
+        Adam learning rate of both stages (the reference code used RMSprop for the encoder).
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where to train.
+    random_state : int, default=0
+        Seeds everything.
+
+    Attributes
+    ----------
+    self_model_ : VIMESelf
+        Encoder and pretext heads of the self-supervised stage.
+    encoder_ : torch.nn.Module
+        The frozen encoder e.
+    predictor_ : torch.nn.Module
+        The predictor f (outputs a logit).
+    self_history_, history_ : list of float
+        Self-supervised loss per epoch; semi-supervised loss per step.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    References
+    ----------
+    .. [1] J. Yoon, Y. Zhang, J. Jordon, M. van der Schaar. "VIME: Extending the Success of Self-
+       and Semi-supervised Learning to Tabular Domain", NeurIPS 2020, Secs. 4.1-4.2.
     """
 
     uses_labeled_anomalies = True
@@ -96,13 +136,6 @@ class VIMEDetector(IgnoresValidation):
                  encoder_dim: int | None = None, hidden_dim: int = 100, n_iterations: int = 1000,
                  K: int = 3, beta: float = 1.0, batch_size: int = 128, lr: float = 1e-3,
                  device: str = "auto", random_state: int = 0):
-        if not 0.0 <= p_m <= 1.0:
-            raise ValueError(f"p_m must be in [0, 1], got {p_m}")
-        if K < 2:
-            raise ValueError(f"K must be >= 2 (a variance over augmentations), got {K}")
-        if epochs < 0 or n_iterations < 0 or batch_size < 2 or lr <= 0 or hidden_dim < 1:
-            raise ValueError("invalid VIME schedule: need epochs, n_iterations >= 0, batch_size >= 2, "
-                             "lr > 0, hidden_dim >= 1")
         self.p_m = p_m
         self.alpha = alpha
         self.epochs = epochs
@@ -115,6 +148,16 @@ class VIMEDetector(IgnoresValidation):
         self.lr = lr
         self.device = device
         self.random_state = random_state
+
+    def _check_params(self) -> None:
+        if not 0.0 <= self.p_m <= 1.0:
+            raise ValueError(f"p_m must be in [0, 1], got {self.p_m}")
+        if self.K < 2:
+            raise ValueError(f"K must be >= 2 (a variance over augmentations), got {self.K}")
+        if (self.epochs < 0 or self.n_iterations < 0 or self.batch_size < 2 or self.lr <= 0
+                or self.hidden_dim < 1):
+            raise ValueError("invalid VIME schedule: need epochs, n_iterations >= 0, batch_size >= 2, "
+                             "lr > 0, hidden_dim >= 1")
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
         if not np.any(y_semi == KNOWN_ANOMALY):

@@ -17,11 +17,33 @@ from semiad.core.detectors.base import KNOWN_ANOMALY, IgnoresValidation
 class XGBoostDetector(IgnoresValidation):
     """Gradient-boosted trees on labeled anomalies (1) vs. unlabeled-as-normal (0); score = P(anomaly).
 
-    Defaults are xgboost's own (``n_estimators=100``, ``max_depth=6``, ``learning_rate=0.3``) with the
-    fast ``tree_method="hist"`` and ``n_jobs=1`` (experiments parallelise over runs, not inside a
-    fit). ``balance_classes=True`` sets ``scale_pos_weight = n_negative / n_positive`` (xgboost's
-    documented imbalance knob); off by default because the DADS baseline is the plain classifier.
+    The fully supervised baseline of the DADS paper's Figure 2; needs at least one labeled anomaly.
     ``fit`` accepts DADS-style ``X_val, y_val`` and ignores them.
+
+    Parameters
+    ----------
+    n_estimators, max_depth, learning_rate : int, int, float, default=100, 6, 0.3
+        xgboost's own defaults.
+    balance_classes : bool, default=False
+        Set ``scale_pos_weight = n_negative / n_positive`` (xgboost's documented imbalance knob);
+        off by default because the DADS baseline is the plain classifier.
+    tree_method : str, default="hist"
+        xgboost's tree construction algorithm.
+    n_jobs : int, default=1
+        Threads per fit (experiments parallelise over runs, not inside a fit).
+    random_state : int, default=0
+        Seed of xgboost.
+
+    Attributes
+    ----------
+    model_ : xgboost.XGBClassifier
+        The fitted classifier.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    References
+    ----------
+    .. [1] T. Chen, C. Guestrin. "XGBoost: A Scalable Tree Boosting System", KDD 2016.
     """
 
     uses_labeled_anomalies = True
@@ -29,8 +51,6 @@ class XGBoostDetector(IgnoresValidation):
     def __init__(self, n_estimators: int = 100, max_depth: int = 6, learning_rate: float = 0.3,
                  balance_classes: bool = False, tree_method: str = "hist", n_jobs: int = 1,
                  random_state: int = 0):
-        if n_estimators < 1 or max_depth < 1 or learning_rate <= 0:
-            raise ValueError("n_estimators and max_depth must be >= 1 and learning_rate > 0")
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -38,6 +58,10 @@ class XGBoostDetector(IgnoresValidation):
         self.tree_method = tree_method
         self.n_jobs = n_jobs
         self.random_state = random_state
+
+    def _check_params(self) -> None:
+        if self.n_estimators < 1 or self.max_depth < 1 or self.learning_rate <= 0:
+            raise ValueError("n_estimators and max_depth must be >= 1 and learning_rate > 0")
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
         from xgboost import XGBClassifier

@@ -44,7 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from semiad.core.detectors.base import KNOWN_ANOMALY, UNLABELED, stratified_subsample
+from semiad.core.detectors.base import KNOWN_ANOMALY, UNLABELED, check_fitted, stratified_subsample
 from semiad.core.detectors.networks import LEAKY_SLOPE, glorot_uniform_
 from semiad.core.detectors.training import DeepDetector, predict_batched, train_minibatch
 from semiad.core.device import resolve_device
@@ -157,40 +157,87 @@ def m2_loss(model: M2, x: torch.Tensor, y_semi: torch.Tensor, alpha: float,
 
 
 class SSDGM(DeepDetector):
-    """Semi-supervised DGM (Kingma et al., 2014), score = ``q(y = anomalous | x)``.
+    """Semi-supervised deep generative model (Kingma et al., 2014); score = ``q(y = anomalous | x)``.
 
-    ``model``: ``"M2"`` (on X) or ``"M1+M2"`` (M2 on the standardised latent means of an M1 VAE
-    trained first on all X). ``latent_dim``: dimension of z (and of M1's code); default ``rep_dim``.
-    ``alpha``: weight of the labeled classification loss per data point, i.e. Kingma's Eq. (9)
-    ``alpha_K = alpha * N`` (default 0.1, as in the paper). ``m1_n_epochs``: epochs of M1 (default
-    ``n_epochs``; same lr schedule). ``max_train_samples``: train on a proportional, semi-label-stratified
-    subsample of at most this many rows (:func:`~semiad.core.detectors.base.stratified_subsample`, drawn with
-    ``random_state``; ``None`` = all rows; the quick profile uses it on shuttle). Other arguments: the shared
-    :class:`~semiad.core.detectors.training.DeepDetector` hyperparameters.
+    The SS-DGM baseline of Deep SAD App. E. M2 (or M1+M2) is trained on Eq. (9) / N (module
+    docstring); the anomaly score is the classifier's probability of the anomalous class.
 
-    After ``fit``: ``history_`` (per-epoch M2 loss, Eq. 9 / N), ``m1_history_`` (per-epoch M1 loss,
-    Eq. 5; M1+M2 only). With no labeled rows M2 is an unsupervised two-component model and which
-    component is called "anomalous" is arbitrary.
+    Parameters
+    ----------
+    model : {"M2", "M1+M2"}, default="M2"
+        ``"M2"`` on X, or M2 on the standardised latent means of an M1 VAE trained first on all X.
+    latent_dim : int or None, default=None
+        Dimension of z (and of M1's code), >= 1; ``None``: ``rep_dim``.
+    alpha : float, default=0.1
+        Weight of the labeled classification loss per data point, i.e. Kingma's Eq. (9)
+        ``alpha_K = alpha * N`` (0.1, as in the paper); >= 0.
+    m1_n_epochs : int or None, default=None
+        Epochs of M1 (``None``: ``n_epochs``; same lr schedule).
+    max_train_samples : int or None, default=None
+        Train on a proportional, semi-label-stratified subsample of at most this many rows (>= 2;
+        :func:`~semiad.core.detectors.base.stratified_subsample`, drawn with ``random_state``;
+        ``None``: all rows; the quick profile uses it on shuttle).
+    hidden_dims, rep_dim, n_epochs, lr, lr_milestones, batch_size, weight_decay, device, \
+random_state, image_arch, drop_last
+        The shared deep-detector hyperparameters; see
+        :class:`~semiad.core.detectors.training.DeepDetector`.
+
+    Attributes
+    ----------
+    m2_ : M2
+        The trained M2 model.
+    m1_ : VAE or None
+        The M1 VAE (M1+M2 only).
+    code_mean_, code_std_ : torch.Tensor
+        Standardisation of M1's codes (M1+M2 only).
+    history_ : list of float
+        Per-epoch M2 loss (Eq. 9 / N).
+    m1_history_ : list of float
+        Per-epoch M1 loss (Eq. 5; M1+M2 only).
+    train_index_ : ndarray
+        Rows of the training subsample.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    Notes
+    -----
+    With no labeled rows M2 is an unsupervised two-component model and which component is called
+    "anomalous" is arbitrary.
+
+    References
+    ----------
+    .. [1] D. P. Kingma, D. J. Rezende, S. Mohamed, M. Welling. "Semi-Supervised Learning with Deep
+       Generative Models", NeurIPS 2014, Eqs. (5)-(9).
+    .. [2] L. Ruff et al. "Deep Semi-Supervised Anomaly Detection", ICLR 2020, App. E (SS-DGM).
     """
 
     uses_labeled_anomalies = True
 
     def __init__(self, model: str = "M2", latent_dim: int | None = None, alpha: float = 0.1,
-                 m1_n_epochs: int | None = None, max_train_samples: int | None = None, **shared):
-        super().__init__(**shared)
-        if model not in SSDGM_MODELS:
-            raise ValueError(f"model must be one of {SSDGM_MODELS}, got {model!r}")
-        if latent_dim is not None and latent_dim < 1:
-            raise ValueError(f"latent_dim must be >= 1, got {latent_dim}")
-        if alpha < 0:
-            raise ValueError(f"alpha must be >= 0, got {alpha}")
+                 m1_n_epochs: int | None = None, max_train_samples: int | None = None,
+                 hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8, n_epochs: int = 150,
+                 lr: float = 1e-4, lr_milestones: Sequence[int] = (50,), batch_size: int = 200,
+                 weight_decay: float = 1e-6, device: str = "auto", random_state: int = 0,
+                 image_arch: str | None = None, drop_last: bool = False):
+        super().__init__(hidden_dims=hidden_dims, rep_dim=rep_dim, n_epochs=n_epochs, lr=lr,
+                         lr_milestones=lr_milestones, batch_size=batch_size, weight_decay=weight_decay,
+                         device=device, random_state=random_state, image_arch=image_arch,
+                         drop_last=drop_last)
         self.model = model
         self.latent_dim = latent_dim
         self.alpha = alpha
         self.m1_n_epochs = m1_n_epochs
-        if max_train_samples is not None and max_train_samples < 2:
-            raise ValueError(f"max_train_samples must be None or >= 2, got {max_train_samples}")
         self.max_train_samples = max_train_samples
+
+    def _check_params(self) -> None:
+        if self.model not in SSDGM_MODELS:
+            raise ValueError(f"model must be one of {SSDGM_MODELS}, got {self.model!r}")
+        if self.latent_dim is not None and self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
+        if self.alpha < 0:
+            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+        if self.max_train_samples is not None and self.max_train_samples < 2:
+            raise ValueError(f"max_train_samples must be None or >= 2, got {self.max_train_samples}")
 
     @property
     def _latent(self) -> int:
@@ -259,8 +306,7 @@ class SSDGM(DeepDetector):
         For M1+M2 this is the bound on the density of the standardised M1 codes. Monte Carlo with
         ``n_samples`` reparameterised draws from a generator seeded by ``random_state``.
         """
-        if not getattr(self, "is_fitted_", False):
-            raise RuntimeError("SSDGM is not fitted; call fit(X, y_semi) first")
+        check_fitted(self)
         inputs = self._m2_inputs(X)
         gen = torch.Generator(device=inputs.device)
         gen.manual_seed(int(self.random_state))

@@ -48,8 +48,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from semiad.core.detectors.base import KNOWN_ANOMALY, UNLABELED
-from semiad.core.detectors.deep_sad import CENTER_EPS, DEEP_SAD_EPS
+from semiad.core.detectors.base import KNOWN_ANOMALY
+from semiad.core.detectors.deep_sad import (
+    CENTER_EPS,
+    DEEP_SAD_EPS,
+    center_from_codes,
+    deep_sad_terms,
+    hypersphere_score,
+    squared_distance,
+)
 from semiad.core.detectors.lenet import (
     FlatLeNetAutoencoder,
     FlatLeNetEncoder,
@@ -177,18 +184,18 @@ def _stacked_distances(encoder: StackedLeNet, xb: torch.Tensor, centers: torch.T
     """(K, B) squared distances ||phi_k(x) - c_k||^2 of a (K, B, F) batch."""
     k, b = xb.shape[:2]
     z = encoder(xb.reshape(k, b, *encoder.arch.in_shape))
-    return torch.sum((z - centers[:, None, :]) ** 2, dim=2)
+    return squared_distance(z, centers[:, None, :])
 
 
 def stacked_hypersphere_loss(encoder: StackedLeNet, centers: torch.Tensor, objective: str, eta: float,
                       eps: float) -> StackedLoss:
-    """Per-model mean of Eq. (7) (``deep_sad_loss``) or of Eq. (3) one-class Deep SVDD."""
+    """Per-model mean of Eq. (7) (:func:`~semiad.core.detectors.deep_sad.deep_sad_terms`, the function the
+    single model's ``deep_sad_loss`` averages) or of Eq. (3) one-class Deep SVDD."""
     def loss(xb: torch.Tensor, yb: torch.Tensor | None) -> torch.Tensor:
         dist = _stacked_distances(encoder, xb, centers)
         if objective == "one-class" or yb is None:
             return dist.mean(dim=1)
-        labeled = eta * (dist + eps) ** yb.to(dist.dtype)
-        return torch.where(yb == UNLABELED, dist, labeled).mean(dim=1)
+        return deep_sad_terms(dist, yb, eta, eps).mean(dim=1)
     return loss
 
 
@@ -211,10 +218,7 @@ def stacked_centers(encoder: StackedLeNet, X: torch.Tensor, keep: torch.Tensor,
     for k in range(X.shape[0]):
         if not bool(keep[k].any()):
             raise ValueError(f"cannot initialise center {k}: every training sample is a labeled anomaly")
-        c = z[k][keep[k]].mean(dim=0)
-        small = c.abs() < eps
-        c[small] = torch.where(c[small] < 0, -eps, eps).to(c.dtype)
-        centers.append(c)
+        centers.append(center_from_codes(z[k][keep[k]], eps))
     return torch.stack(centers)
 
 
@@ -274,7 +278,7 @@ class StackedDeepSADResult:
             chunk = X[..., i:i + EVAL_BATCH, :]
             x = chunk.reshape(-1, *shape) if X.dim() == 2 else chunk.reshape(X.shape[0], -1, *shape)
             z = enc(x)
-            out.append(torch.sqrt(torch.sum((z - self.centers[:, None, :]) ** 2, dim=2)))
+            out.append(hypersphere_score(z, self.centers[:, None, :]))
         return torch.cat(out, dim=1).cpu().numpy()
 
 

@@ -19,7 +19,33 @@ from semiad.core.seeding import local_seed, seed_everything
 
 
 class SupervisedClassifier(DeepDetector):
-    """Score = logit of P(anomaly | x) from a classifier trained with unlabeled data as normal."""
+    """Supervised deep binary classifier of Deep SAD App. E; score = logit of P(anomaly | x).
+
+    phi (the App. D network) followed by one logit, trained on binary cross-entropy with labeled
+    anomalies as the positive class and every other row (unlabeled, "y = +1" by assumption, and
+    known normals) as negative, from Glorot-uniform weights. Needs at least one labeled anomaly.
+
+    Parameters
+    ----------
+    hidden_dims, rep_dim, n_epochs, lr, lr_milestones, batch_size, weight_decay, device, \
+random_state, image_arch, drop_last
+        The shared deep-detector hyperparameters; see
+        :class:`~semiad.core.detectors.training.DeepDetector`.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+        The trained classifier (outputs the logit).
+    history_ : list of float
+        Mean cross-entropy per epoch.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    References
+    ----------
+    .. [1] L. Ruff et al. "Deep Semi-Supervised Anomaly Detection", ICLR 2020, App. E
+       ("Supervised Deep Binary Classifier"); the authors never released this baseline.
+    """
 
     uses_labeled_anomalies = True
 

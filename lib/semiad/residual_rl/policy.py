@@ -282,6 +282,11 @@ class ResidualPolicy:
         policy.set_training_mode(was_training)
         return np.concatenate(out).astype(np.float64)
 
+    def decision_function(self, states: np.ndarray) -> np.ndarray:
+        """Anomaly scores, higher = more anomalous: :meth:`predict_proba` under the name of the
+        :class:`~semiad.core.detectors.base.ActiveDetector` protocol."""
+        return self.predict_proba(states)
+
     def predict(self, states: np.ndarray) -> np.ndarray:
         """Greedy action (1 = anomalous) for each state."""
         return (self.predict_proba(states) >= 0.5).astype(np.int64)

@@ -37,7 +37,8 @@ with the authors' ``sigma^2 = 0.5``). Deviations, documented on purpose:
 * ``max_feedback_memory`` keeps only the newest labels (UaiNets App. B.2 had to limit the memory
   of both baselines on KDDCUP).
 
-Active-learning interface (shared by every active detector in semiad)::
+Active-learning interface (:class:`~semiad.core.detectors.base.QueryStrategy`, driven by
+:func:`semiad.uainets.active.run_active_loop`)::
 
     det = LodaAAD(random_state=0).fit(X)   # unsupervised fit on the whole pool
     s = det.score()                        # (n,) current scores, higher = more anomalous
@@ -54,8 +55,11 @@ import numpy as np
 import scipy.sparse as sp
 from pyod.models.loda import LODA
 from scipy.optimize import Bounds, minimize
+from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest
 from threadpoolctl import threadpool_limits
+
+from semiad.core.detectors.base import check_fitted
 
 __all__ = ["LodaAAD", "TreeAAD", "aad_loss", "solve_aad_weights"]
 
@@ -162,19 +166,44 @@ def solve_aad_weights(Z, rows_a: np.ndarray, rows_n: np.ndarray, row_tau: int | 
     return w0 + np.asarray(Z.T @ v, dtype=np.float64).ravel() / lam
 
 
-class _AADBase:
-    """Shared AAD machinery: precomputed features, linear scores, feedback memory, weight learning."""
+class _AADBase(BaseEstimator):
+    """Shared AAD machinery: precomputed features, linear scores, feedback memory, weight learning.
+
+    A scikit-learn estimator (``get_params``, ``set_params``, ``clone``) that follows
+    :class:`~semiad.core.detectors.base.ActiveDetector` (``fit`` on the pool, ``decision_function``
+    of new rows) and :class:`~semiad.core.detectors.base.QueryStrategy` (``score`` / ``update`` in
+    the audit loop of :func:`semiad.uainets.active.run_active_loop`).
+
+    Parameters
+    ----------
+    tau : float, default=0.03
+        Quantile defining q_tau (the ``ceil(tau n)``-th highest score), in (0, 1).
+    C_a, C_n, C_tau, C_xi : float, default=100, 1, 1, 1000
+        Weights of the anomaly, nominal, tau-instance and pairwise hinge terms of the AAD loss
+        (module docstring; Das et al. 2016 Sec. IV), >= 0.
+    prior_weight : float, default=2.0
+        Weight of ``||w - w_0||^2 / 2`` (= 1 / sigma^2 with the authors' sigma^2 = 0.5), > 0.
+    max_iter : int, default=500
+        L-BFGS-B iterations of the dual solve (:func:`solve_aad_weights`).
+    max_feedback_memory : int or None, default=None
+        Keep only the newest feedback (UaiNets App. B.2); ``None``: all.
+    random_state : int, default=0
+        Seed of the base ensemble.
+
+    Attributes
+    ----------
+    features_ : ndarray or scipy.sparse.csr_matrix
+        phi of the pool rows, divided by ``feature_scale_`` (mean row norm).
+    w0_, weights_ : ndarray
+        Uniform prior and current unit-norm weights.
+    n_samples_, n_weights_, n_updates_ : int
+        Pool size, number of weights, feedback rounds so far.
+    """
 
     pairwise: bool
 
     def __init__(self, tau: float, C_a: float, C_n: float, C_tau: float, C_xi: float, prior_weight: float,
                  max_iter: int, max_feedback_memory: int | None, random_state: int):
-        if not 0 < tau < 1:
-            raise ValueError(f"tau must be in (0, 1), got {tau}")
-        if min(C_a, C_n, C_tau, C_xi) < 0 or prior_weight <= 0:
-            raise ValueError("need C_a, C_n, C_tau, C_xi >= 0 and prior_weight > 0")
-        if max_feedback_memory is not None and max_feedback_memory < 1:
-            raise ValueError(f"max_feedback_memory must be None or >= 1, got {max_feedback_memory}")
         self.tau = tau
         self.C_a = C_a
         self.C_n = C_n
@@ -185,6 +214,15 @@ class _AADBase:
         self.max_feedback_memory = max_feedback_memory
         self.random_state = random_state
 
+    def _check_params(self) -> None:
+        """Validate the hyperparameters (called first by :meth:`fit`)."""
+        if not 0 < self.tau < 1:
+            raise ValueError(f"tau must be in (0, 1), got {self.tau}")
+        if min(self.C_a, self.C_n, self.C_tau, self.C_xi) < 0 or self.prior_weight <= 0:
+            raise ValueError("need C_a, C_n, C_tau, C_xi >= 0 and prior_weight > 0")
+        if self.max_feedback_memory is not None and self.max_feedback_memory < 1:
+            raise ValueError(f"max_feedback_memory must be None or >= 1, got {self.max_feedback_memory}")
+
     # -- subclass hook -------------------------------------------------------------------------
     def _features(self, X: np.ndarray):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -192,6 +230,7 @@ class _AADBase:
     # -- public API ----------------------------------------------------------------------------
     def fit(self, X: np.ndarray) -> _AADBase:
         """Unsupervised fit on the whole pool ``X`` (n, d); weights start at the uniform prior."""
+        self._check_params()
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[0] < 2:
             raise ValueError(f"X must be 2-D with at least two rows, got shape {X.shape}")
@@ -216,6 +255,10 @@ class _AADBase:
         self._check_fitted()
         phi = self._transform(np.asarray(X, dtype=np.float64))
         return np.asarray(phi @ self.weights_, dtype=np.float64).ravel() / self.feature_scale_
+
+    def decision_function(self, X) -> np.ndarray:
+        """scikit-learn name of :meth:`score_new`: scores of rows ``X`` under the current weights."""
+        return self.score_new(X)
 
     def _transform(self, X: np.ndarray):  # pragma: no cover - per subclass
         raise NotImplementedError(f"{type(self).__name__} cannot score rows outside its pool")
@@ -267,8 +310,7 @@ class _AADBase:
 
     # -- internals -----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "features_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X) first")
+        check_fitted(self, "features_", call="fit(X)")
 
     def _compute_scores(self, w: np.ndarray) -> np.ndarray:
         return np.asarray(self.features_ @ w, dtype=np.float64).ravel()
@@ -314,6 +356,28 @@ class LodaAAD(_AADBase):
     (Pevny 2016, Eq. (1)), read from pyod's fitted ``projections_`` / ``histograms_`` /
     ``limits_``. Uniform weights reproduce pyod's ``decision_scores_`` ranking exactly.
     Pairwise anomaly-above-nominal terms (Das et al. 2016) are on by default.
+
+    Parameters
+    ----------
+    n_projections : int, default=100
+        Number of random projections m of LODA, >= 1.
+    n_bins : int or str, default=10
+        Histogram bins per projection (pyod's ``n_bins``).
+    tau, C_a, C_n, C_tau, C_xi, prior_weight, max_iter, max_feedback_memory, random_state
+        The AAD loss and solver settings; see :class:`_AADBase`.
+
+    Attributes
+    ----------
+    features_, w0_, weights_, n_samples_, n_weights_, n_updates_
+        See :class:`_AADBase`.
+    loda_ : pyod.models.loda.LODA
+        The fitted LODA ensemble.
+
+    References
+    ----------
+    .. [1] S. Das, W.-K. Wong, T. Dietterich, A. Fern, A. Emmott. "Incorporating Expert Feedback into
+       Active Anomaly Discovery", ICDM 2016, Sec. III, Eqs. (2)-(4).
+    .. [2] T. Pevny. "Loda: Lightweight on-line detector of anomalies", Machine Learning 102(2), 2016.
     """
 
     def __init__(self, n_projections: int = 100, n_bins: int | str = 10, tau: float = 0.03,
@@ -323,11 +387,14 @@ class LodaAAD(_AADBase):
                  max_feedback_memory: int | None = None, random_state: int = 0):
         super().__init__(tau, C_a, C_n, C_tau, C_xi, prior_weight, max_iter, max_feedback_memory,
                          random_state)
-        if n_projections < 1:
-            raise ValueError(f"n_projections must be >= 1, got {n_projections}")
         self.n_projections = n_projections
         self.n_bins = n_bins
         self.pairwise = pairwise
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.n_projections < 1:
+            raise ValueError(f"n_projections must be >= 1, got {self.n_projections}")
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         self.loda_ = LODA(n_bins=self.n_bins, n_random_cuts=self.n_projections,
@@ -371,6 +438,34 @@ class TreeAAD(_AADBase):
     ``-h(x) = -(depth + c(n_leaf))``. Hence ``w_0 . phi(x) ~ -sum_t h_t(x)``, a strictly increasing
     function of scikit-learn's ``IsolationForest.score_samples``. Pairwise terms are off by default
     (the 2017 formulation has only the q_tau and tau-instance hinges).
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Trees of the Isolation Forest.
+    max_samples : int, float or str, default=256
+        Sub-sampling size of each tree (scikit-learn's ``max_samples``).
+    node_features : {"nodes", "leaves"}, default="nodes"
+        One weight per tree node (Das et al. 2017 Sec. 3) or per leaf.
+    pairwise : bool, default=False
+        Add the pairwise anomaly-above-nominal terms.
+    tau, C_a, C_n, C_tau, C_xi, prior_weight, max_iter, max_feedback_memory, random_state
+        The AAD loss and solver settings; see :class:`_AADBase`.
+
+    Attributes
+    ----------
+    features_, w0_, weights_, n_samples_, n_weights_, n_updates_
+        See :class:`_AADBase`.
+    forest_ : sklearn.ensemble.IsolationForest
+        The fitted forest.
+    kept_columns_ : ndarray
+        Columns of the node matrix that are not zero for every pool row.
+
+    References
+    ----------
+    .. [1] S. Das, W.-K. Wong, A. Fern, T. Dietterich, M. A. Siddiqui. "Incorporating Feedback into
+       Tree-based Anomaly Detection", KDD IDEA workshop 2017 (arXiv 1708.09441), Sec. 3, Eq. (3).
+    .. [2] F. T. Liu, K. M. Ting, Z.-H. Zhou. "Isolation Forest", ICDM 2008.
     """
 
     def __init__(self, n_estimators: int = 100, max_samples: int | float | str = 256, tau: float = 0.03,
@@ -380,18 +475,36 @@ class TreeAAD(_AADBase):
                  max_feedback_memory: int | None = None, random_state: int = 0):
         super().__init__(tau, C_a, C_n, C_tau, C_xi, prior_weight, max_iter, max_feedback_memory,
                          random_state)
-        if node_features not in ("nodes", "leaves"):
-            raise ValueError(f"node_features must be 'nodes' or 'leaves', got {node_features!r}")
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.node_features = node_features
         self.pairwise = pairwise
 
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.node_features not in ("nodes", "leaves"):
+            raise ValueError(f"node_features must be 'nodes' or 'leaves', got {self.node_features!r}")
+
     def _features(self, X: np.ndarray) -> sp.csr_matrix:
-        self.forest_ = forest = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
-                                                random_state=self.random_state).fit(X)
+        self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
+                                       random_state=self.random_state).fit(X)
+        phi = self._node_values(X)
+        phi.eliminate_zeros()
+        # drop columns that are zero for every row (e.g. the root): they never affect a score
+        keep = np.flatnonzero(np.diff(phi.tocsc().indptr))
+        self.kept_columns_ = keep
+        return phi[:, keep].tocsr()
+
+    def _transform(self, X: np.ndarray) -> sp.csr_matrix:
+        """phi(x) of any rows under the fitted forest, in the columns kept at fit time (the dropped
+        ones, e.g. the root's, hold the value 0 for every row; the forest grew on pool rows, so no
+        other node is unvisited by the pool)."""
+        return self._node_values(X)[:, self.kept_columns_].tocsr()
+
+    def _node_values(self, X: np.ndarray) -> sp.csr_matrix:
+        """The signed node (or leaf) values of every row under the fitted forest, all columns."""
         blocks = []
-        for est, feats in zip(forest.estimators_, forest.estimators_features_, strict=True):
+        for est, feats in zip(self.forest_.estimators_, self.forest_.estimators_features_, strict=True):
             tree = est.tree_
             Xt = X[:, feats]
             is_leaf = tree.children_left == -1
@@ -414,9 +527,4 @@ class TreeAAD(_AADBase):
                 vals = -(depth[leaf_of] + leaf_corr[leaf_of])
                 blocks.append(sp.csr_matrix((vals, (np.arange(len(X)), col[leaf_of])),
                                             shape=(len(X), len(leaves))))
-        phi = sp.hstack(blocks, format="csr")
-        phi.eliminate_zeros()
-        # drop columns that are zero for every row (e.g. the root): they never affect a score
-        keep = np.flatnonzero(np.diff(phi.tocsc().indptr))
-        self.kept_columns_ = keep
-        return phi[:, keep].tocsr()
+        return sp.hstack(blocks, format="csr")

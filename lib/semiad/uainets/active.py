@@ -9,9 +9,9 @@ Algorithm 1 (UaiNets, Sec. 3.1) with budget ``b`` and batch ``k``::
         labels = labels U expert.audit(top_k)
         i = i + k
 
-Any detector with ``score() -> (n,)`` (higher = more anomalous, for every pool item) and
-``update(idx, labels)`` (feedback, 1 = anomaly, 0 = normal) can be driven by
-:func:`run_active_loop`: UaiNets (:mod:`semiad.uainets.model`), LODA-AAD and Tree-AAD
+Any :class:`~semiad.core.detectors.base.QueryStrategy` -- ``score() -> (n,)`` (higher = more
+anomalous, for every pool item) and ``update(idx, labels)`` (feedback, 1 = anomaly, 0 = normal) --
+can be driven by :func:`run_active_loop`: UaiNets (:mod:`semiad.uainets.model`), LODA-AAD and Tree-AAD
 (:mod:`semiad.uainets.aad`). A purely unsupervised detector is the special case that ignores
 feedback: :func:`static_trace` audits its fixed ranking.
 
@@ -23,15 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
-
-class ActiveDetector(Protocol):
-    def score(self) -> np.ndarray: ...
-
-    def update(self, idx: np.ndarray, labels: np.ndarray) -> None: ...
+from semiad.core.detectors.base import QueryStrategy
 
 
 class Oracle:
@@ -112,9 +107,9 @@ def _top_unaudited(scores: np.ndarray, audited: np.ndarray, k: int) -> np.ndarra
     return part[np.lexsort((part, -masked[part]))][:k]
 
 
-def run_active_loop(detector: ActiveDetector, oracle: Oracle, budget: int, k: int,
+def run_active_loop(detector: QueryStrategy, oracle: Oracle, budget: int, k: int,
                     snapshot_at: tuple[int, ...] = (),
-                    snapshot: Callable[[ActiveDetector], dict] | None = None) -> ActiveTrace:
+                    snapshot: Callable[[QueryStrategy], dict] | None = None) -> ActiveTrace:
     """Algorithm 1 on a fitted detector: audit the top-k unaudited items until ``budget`` audits.
 
     The last round audits ``budget - i`` items when k does not divide the budget. ``snapshot``

@@ -49,8 +49,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 from torch import nn
 
+from semiad.core.detectors.base import check_fitted
 from semiad.core.device import resolve_device
 from semiad.core.seeding import local_seed, torch_generator
 
@@ -133,13 +135,60 @@ NOISE_STREAM = 7919
 CHECKPOINT_FORMAT = 2
 
 
-class UaiNet:
-    """A DAE or classifier with a UAI layer, as an active detector over a fixed pool ``X``.
+class UaiNet(BaseEstimator):
+    """A DAE or classifier with a UAI layer (Eqs. 2-3), as an active detector over a fixed pool ``X``.
 
     ``fit(X, classes)`` pre-trains the base model (``classes`` = x_y, needed for ``base="class"``);
     ``base_score()`` is s(x) on the pool (the unsupervised DAE / Class baselines); ``score()`` is
     what select_top ranks by (s during the cold start, then s_uai); ``update(idx, labels)`` adds
-    audited items and trains ``steps_per_round`` iterations.
+    audited items and trains ``steps_per_round`` iterations; :func:`semiad.uainets.active.run_active_loop`
+    drives it (Algorithm 1). It follows :class:`~semiad.core.detectors.base.ActiveDetector` and
+    :class:`~semiad.core.detectors.base.QueryStrategy`.
+
+    Parameters
+    ----------
+    base : {"dae", "class"}, default="dae"
+        Base model: denoising autoencoder (Eqs. 4-5) or classifier of the item's class (Eqs. 7-8).
+    hidden : sequence of int, default=(256, 64, 8)
+        Hidden sizes (App. A.1); the last one is the latent ``l``.
+    noise_std : float, default=0.1
+        psi of the DAE's Gaussian input noise (our choice, module docstring), >= 0.
+    lr : float, default=0.01
+        RMSprop learning rate (App. A.1), > 0.
+    batch_size : int, default=256
+        Batch size (App. A.1), >= 2.
+    pretrain_steps : int, default=5000
+        Pre-training steps of the base model (App. A.1).
+    steps_per_round : int, default=100
+        Training iterations after each audit (App. A.1).
+    cold_start_rounds : int, default=10
+        Rounds ranked by s before s_uai takes over (App. A.1).
+    train_base_in_rounds, score_scaling, wait_for_both_classes : bool, default=True
+        Our choices where the paper is open (module docstring).
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where to train.
+    random_state : int, default=0
+        Seed of the weights, the mini-batch draws and the input noise.
+
+    Attributes
+    ----------
+    net_ : DAEBase or ClassBase
+        The base network.
+    uai_ : torch.nn.Linear
+        The UAI layer ``(W_act, b_act)`` of Eq. 3.
+    labeled_idx_, labeled_y_ : ndarray
+        Audited pool items and their labels (1 = anomaly).
+    n_updates_ : int
+        Number of :meth:`update` calls.
+    pretrain_history_ : list of float
+        Pre-training loss per step.
+    s_mean_, s_std_ : torch.Tensor
+        Pool statistics of s used by ``score_scaling``.
+
+    References
+    ----------
+    .. [1] "UaiNets: From Unsupervised to Active Deep Anomaly Detection" (ICLR 2019 submission,
+       /work/shared/papers/uainets_active_ad.txt): Eqs. 2-5, 7-8, Algorithm 1, App. A.1.
     """
 
     def __init__(self, base: str = "dae", hidden: Sequence[int] = (256, 64, 8), noise_std: float = 0.1,
@@ -147,24 +196,35 @@ class UaiNet:
                  steps_per_round: int = 100, cold_start_rounds: int = 10, train_base_in_rounds: bool = True,
                  score_scaling: bool = True, wait_for_both_classes: bool = True, device: str = "auto",
                  random_state: int = 0):
-        if base not in BASES:
-            raise ValueError(f"base must be one of {BASES}, got {base!r}")
-        if pretrain_steps < 0 or steps_per_round < 0 or cold_start_rounds < 0 or batch_size < 2:
+        self.base = base
+        self.hidden = hidden
+        self.noise_std = noise_std
+        self.lr = lr
+        self.batch_size = batch_size
+        self.pretrain_steps = pretrain_steps
+        self.steps_per_round = steps_per_round
+        self.cold_start_rounds = cold_start_rounds
+        self.train_base_in_rounds = train_base_in_rounds
+        self.score_scaling = score_scaling
+        self.wait_for_both_classes = wait_for_both_classes
+        self.device = device
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        if self.base not in BASES:
+            raise ValueError(f"base must be one of {BASES}, got {self.base!r}")
+        if (self.pretrain_steps < 0 or self.steps_per_round < 0 or self.cold_start_rounds < 0
+                or self.batch_size < 2):
             raise ValueError("pretrain_steps, steps_per_round and cold_start_rounds must be >= 0, "
                              "batch_size >= 2")
-        if noise_std < 0 or lr <= 0:
+        if self.noise_std < 0 or self.lr <= 0:
             raise ValueError("noise_std must be >= 0 and lr > 0")
-        self.base, self.hidden, self.noise_std = base, tuple(hidden), noise_std
-        self.lr, self.batch_size = lr, batch_size
-        self.pretrain_steps, self.steps_per_round = pretrain_steps, steps_per_round
-        self.cold_start_rounds, self.train_base_in_rounds = cold_start_rounds, train_base_in_rounds
-        self.score_scaling, self.device, self.random_state = score_scaling, device, random_state
-        self.wait_for_both_classes = wait_for_both_classes
 
     # ------------------------------------------------------------------ setup and pre-training
     def fit(self, X: np.ndarray, classes: np.ndarray | None = None,
             pretrained: dict | None = None) -> UaiNet:
-        """Pre-train the base model on the whole pool (or load ``pretrained`` = :meth:`base_state`)."""
+        """Pre-train the base model on the whole pool (or load ``pretrained`` = :meth:`checkpoint`)."""
+        self._check_params()
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or len(X) < 2 or not np.isfinite(X).all():
             raise ValueError(f"X must be a finite 2-D array with >= 2 rows, got shape {X.shape}")
@@ -238,6 +298,7 @@ class UaiNet:
     @torch.no_grad()
     def latent_and_score(self, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
         """``(l(x), s(x))`` for every pool item (Figs. 9-10 plot these)."""
+        check_fitted(self, "net_", call="fit(X)")
         self.net_.eval()
         codes, scores = [], []
         for i in range(0, len(self.X_), chunk):
@@ -280,11 +341,17 @@ class UaiNet:
         """What select_top ranks by: s during the cold start, then s_uai (:attr:`uai_ready`), as its
         logit -- sigma is monotone, and in float32 it rounds every logit above ~17 to exactly 1, which
         would turn the top of the ranking into a tie broken by item index."""
+        check_fitted(self, "net_", call="fit(X)")
         return self.uai_logit() if self.uai_ready else self.base_score()
+
+    def decision_function(self, X) -> np.ndarray:
+        """scikit-learn name of :meth:`score_new`: the current ranking score of rows ``X`` (DAE base)."""
+        return self.score_new(X)
 
     @torch.no_grad()
     def score_new(self, X: np.ndarray, classes: np.ndarray | None = None, chunk: int = 16384) -> np.ndarray:
         """The current ranking score (s or s_uai, as :meth:`score`) of items outside the pool (Fig. 4)."""
+        check_fitted(self, "net_", call="fit(X)")
         if self.base == "class":
             raise ValueError("score_new is available for base='dae' only (new items have no class codes)")
         X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.device_)
@@ -313,6 +380,7 @@ class UaiNet:
     # ------------------------------------------------------------------ feedback and training
     def update(self, idx: np.ndarray, labels: np.ndarray) -> None:
         """Add audited items (labels 1 = anomaly, 0 = normal) and train ``steps_per_round`` iterations."""
+        check_fitted(self, "net_", call="fit(X)")
         idx = np.asarray(idx, dtype=np.int64)
         labels = np.asarray(labels)
         if idx.shape != labels.shape or idx.ndim != 1:

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from semiad.core.detectors.base import BaseDetector
+from semiad.core.detectors.base import BaseDetector, check_fitted
 from semiad.core.detectors.training import TrainSchedule, train_minibatch
 from semiad.core.device import resolve_device
 from semiad.core.metrics import precision_recall_f1
@@ -191,26 +191,62 @@ class DAGMMNet(nn.Module):
 
 
 class DAGMM(BaseDetector):
-    """DAGMM detector (Zong et al. 2018); ``decision_function`` = sample energy (Eq. 6).
+    """Deep Autoencoding Gaussian Mixture Model (Zong et al., ICLR 2018); score = sample energy, Eq. 6.
 
     Unsupervised: ``fit`` drops labeled anomalies (``y_semi == -1``) and treats everything else as
     unlabeled. "Clean" training (UaiNets Tables 1/3, Zong et al. Sec. 4.1) = fit on normal rows
-    only; "dirty" = fit on all rows. Parameters: ``hidden``/``latent_dim`` compression network,
-    ``n_gmm`` mixture components K, ``estimation_hidden`` width of the estimation net's hidden layer,
-    ``lambda_energy``/``lambda_cov`` lambda_1/lambda_2 of Eq. 7, ``lr``/``batch_size``/``epochs``
-    Adam settings, ``dropout`` of the estimation net, ``cov_eps`` diagonal jitter of Sigma,
-    ``device`` ``"auto" | "cpu" | "cuda"``, ``random_state`` seed of weights, dropout and batch order.
-    Use :meth:`preset` for the paper's per-data-set configurations.
+    only; "dirty" = fit on all rows. Use :meth:`preset` for the paper's per-data-set configurations.
 
-    Fitted attributes: ``net_``, ``phi_ (K,)``, ``mu_ (K, D)``, ``cov_ (K, D, D)`` (float64 tensors,
-    D = latent_dim + 2), ``history_`` (loss per epoch), ``n_features_in_``, ``fit_seconds_``.
+    Parameters
+    ----------
+    hidden : sequence of int, default=(60, 30, 10)
+        Hidden widths of the compression network's encoder (Eq. 1; the decoder mirrors them).
+    latent_dim : int, default=1
+        Dimension of ``z_c``.
+    n_gmm : int, default=4
+        Number of mixture components K.
+    estimation_hidden : int, default=10
+        Width of the estimation network's hidden layer (Eq. 4).
+    lambda_energy, lambda_cov : float, default=0.1, 0.005
+        lambda_1 and lambda_2 of Eq. 7 (Sec. 4.3).
+    lr : float, default=1e-4
+        Adam learning rate (Sec. 4.3).
+    batch_size, epochs : int, default=1024, 200
+        Mini-batch size and training epochs (Sec. 4.3, KDDCUP).
+    dropout : float, default=0.5
+        Dropout of the estimation network, in [0, 1).
+    cov_eps : float, default=1e-6
+        Diagonal jitter of Sigma (:func:`sample_energy`, :func:`cov_diag_penalty`).
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where to train.
+    random_state : int, default=0
+        Seed of the weights, the dropout and the batch order.
+
+    Attributes
+    ----------
+    net_ : DAGMMNet
+        The trained networks (evaluation mode).
+    phi_, mu_, cov_ : torch.Tensor
+        Mixture weights (K,), means (K, D) and covariances (K, D, D) of Eq. 5 over the whole
+        training set (float64, D = latent_dim + 2).
+    history_ : list of float
+        Loss per epoch.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    fit_seconds_ : float
+        Wall time of ``fit``.
+
+    References
+    ----------
+    .. [1] B. Zong, Q. Song, M. R. Min, W. Cheng, C. Lumezanu, D. Cho, H. Chen. "Deep Autoencoding
+       Gaussian Mixture Model for Unsupervised Anomaly Detection", ICLR 2018, Eqs. 1-7, Sec. 4.
     """
 
     def __init__(self, hidden: Sequence[int] = (60, 30, 10), latent_dim: int = 1, n_gmm: int = 4,
                  estimation_hidden: int = 10, lambda_energy: float = 0.1, lambda_cov: float = 0.005,
                  lr: float = 1e-4, batch_size: int = 1024, epochs: int = 200, dropout: float = 0.5,
                  cov_eps: float = 1e-6, device: str = "auto", random_state: int = 0):
-        self.hidden = tuple(int(h) for h in hidden)
+        self.hidden = hidden
         self.latent_dim = latent_dim
         self.n_gmm = n_gmm
         self.estimation_hidden = estimation_hidden
@@ -247,8 +283,8 @@ class DAGMM(BaseDetector):
 
     def build_net(self, n_features: int) -> DAGMMNet:
         """An untrained :class:`DAGMMNet` with this detector's layer sizes (PyTorch default init)."""
-        return DAGMMNet(n_features, self.hidden, self.latent_dim, self.n_gmm, self.estimation_hidden,
-                        self.dropout)
+        return DAGMMNet(n_features, tuple(int(h) for h in self.hidden), self.latent_dim, self.n_gmm,
+                        self.estimation_hidden, self.dropout)
 
     def loss(self, net: DAGMMNet, x: torch.Tensor) -> torch.Tensor:
         """Objective ``J`` of Eq. 7 on one mini-batch (GMM parameters of Eq. 5 from the batch)."""
@@ -261,7 +297,6 @@ class DAGMM(BaseDetector):
         return total.to(x.dtype)
 
     def _fit(self, X: np.ndarray, y_semi: np.ndarray) -> None:
-        self._check_params()
         t0 = time.perf_counter()
         dev = resolve_device(self.device)
         Xt = torch.as_tensor(X, device=dev)
@@ -301,8 +336,7 @@ class DAGMM(BaseDetector):
 
     def transform(self, X) -> np.ndarray:
         """The representation ``z = [z_c, z_r]`` (Eq. 3) of each row, shape ``(N, latent_dim + 2)``."""
-        if not getattr(self, "is_fitted_", False):
-            raise RuntimeError("DAGMM is not fitted; call fit(X, y_semi) first")
+        check_fitted(self)
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got shape {X.shape}")

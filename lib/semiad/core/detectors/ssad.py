@@ -91,6 +91,7 @@ from semiad.core.detectors.base import (
     KNOWN_NORMAL,
     UNLABELED,
     BaseDetector,
+    check_fitted,
     stratified_subsample,
 )
 
@@ -137,24 +138,63 @@ def _max_labeled_mass(upper_unl: float, upper_pos: float, upper_neg: float) -> f
 class SSAD(BaseDetector):
     """Semi-supervised anomaly detection (Görnitz et al., 2013) with an RBF kernel; dual QP via cvxopt.
 
+    The shallow semi-supervised baseline of Deep SAD (Sec. 4.1, App. E); the formulation, the dual
+    (D) that is solved and the slack scaling are derived in the module docstring.
+
     Parameters
     ----------
-    gamma : RBF scale, ``k(x, x') = exp(-gamma ||x - x'||^2)`` (Deep SAD grid: ``SSAD_GAMMAS``).
-    kappa : weight of the labeled margin ``gamma`` in the primal (paper default 1).
-    eta_unlabeled, eta_labeled : slack weights ``eta_u``, ``eta_l`` (paper default 1 each).
-    max_train_samples : fit on a stratified subsample of at most this many rows (``None``: all).
-    solver : only ``"cvxopt"`` (dense interior-point QP).
-    random_state : seed of the subsample.
-    nu : slack scaling (module docstring): ``C = eta / (nu * n)``, ``kappa_eff = kappa * m / n``;
-        without labels this is ``OneClassSVM(nu=nu / eta_u)``. ``None`` = literal per-point
+    gamma : float, default=0.1
+        RBF scale, ``k(x, x') = exp(-gamma ||x - x'||^2)`` (Deep SAD grid: :data:`SSAD_GAMMAS`).
+    kappa : float, default=1.0
+        Weight of the labeled margin ``gamma`` in the primal, >= 0 (paper default 1).
+    eta_unlabeled, eta_labeled : float, default=1.0
+        Slack weights ``eta_u``, ``eta_l`` (paper default 1 each).
+    max_train_samples : int or None, default=None
+        Fit on a stratified subsample of at most this many rows (>= 2; ``None``: all), see
+        :func:`~semiad.core.detectors.base.stratified_subsample`.
+    solver : {"cvxopt"}, default="cvxopt"
+        Dense interior-point QP.
+    random_state : int, default=0
+        Seed of the subsample.
+    nu : float or None, default=0.1
+        Slack scaling (module docstring): ``C = eta / (nu * n)``, ``kappa_eff = kappa * m / n``;
+        without labels this is ``OneClassSVM(nu=nu / eta_u)``. ``None``: the literal per-point
         weights ``C = eta``, ``kappa_eff = kappa`` (paper / Deep SAD baseline code).
 
-    Fitted attributes: ``support_`` (indices into the training rows used), ``support_vectors_``,
-    ``dual_coef_`` (``alpha_i * y~_i`` of the support vectors), ``alpha_`` (full dual solution),
-    ``upper_bounds_`` (``C_i``), ``y_tilde_``, ``kappa_eff_``, ``rho_``, ``labeled_margin_``
-    (``gamma`` of the primal), ``rho_source_``, ``rho_from_multiplier_`` (the same threshold read
-    off the QP's equality multiplier; a cross-check of ``rho_``), ``train_index_`` (rows of the
-    subsample) and ``n_iter_``.
+    Attributes
+    ----------
+    support_ : ndarray
+        Indices (into the training rows used) of the support vectors.
+    support_vectors_ : ndarray
+        The support vectors.
+    dual_coef_ : ndarray
+        ``alpha_i * y~_i`` of the support vectors.
+    alpha_ : ndarray
+        The full dual solution.
+    upper_bounds_ : ndarray
+        The box bounds ``C_i``.
+    y_tilde_, labeled_mask_ : ndarray
+        ``y~`` (+1 unlabeled / normal, -1 anomaly) and the labeled rows of the training subsample.
+    kappa_eff_ : float
+        Effective labeled-mass bound.
+    rho_ : float
+        The threshold; the score is ``rho_ - f(x)``.
+    rho_source_ : str
+        ``"margin_svs"`` or ``"equality_multiplier"``.
+    rho_from_multiplier_ : float
+        The same threshold read off the QP's equality multiplier (a cross-check of ``rho_``).
+    labeled_margin_ : float
+        ``gamma`` of the primal.
+    train_index_ : ndarray
+        Rows of the subsample.
+    n_iter_, n_train_ : int
+        Interior-point iterations and number of training rows used.
+
+    References
+    ----------
+    .. [1] N. Görnitz, M. Kloft, K. Rieck, U. Brefeld. "Toward Supervised Anomaly Detection",
+       JAIR 46, 2013.
+    .. [2] L. Ruff et al. "Deep Semi-Supervised Anomaly Detection", ICLR 2020, Sec. 4.1 and App. E.
     """
 
     #: bump when the numerics change: the experiment grid puts it into cell configs (cache keys)
@@ -165,33 +205,40 @@ class SSAD(BaseDetector):
     def __init__(self, gamma: float = 0.1, kappa: float = 1.0, eta_unlabeled: float = 1.0,
                  eta_labeled: float = 1.0, max_train_samples: int | None = None, solver: str = "cvxopt",
                  random_state: int = 0, nu: float | None = 0.1):
-        self.gamma = _check_positive("gamma", gamma)
-        self.kappa = _check_positive("kappa", kappa, allow_zero=True)
-        self.eta_unlabeled = _check_positive("eta_unlabeled", eta_unlabeled)
-        self.eta_labeled = _check_positive("eta_labeled", eta_labeled)
-        if max_train_samples is not None and (int(max_train_samples) != max_train_samples
-                                              or max_train_samples < 2):
-            raise ValueError(f"max_train_samples must be None or an integer >= 2, got {max_train_samples!r}")
-        if solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
-        if nu is not None and not 0 < nu <= 1:
-            raise ValueError(f"nu must be in (0, 1] or None, got {nu!r}")
-        self.max_train_samples = None if max_train_samples is None else int(max_train_samples)
+        self.gamma = gamma
+        self.kappa = kappa
+        self.eta_unlabeled = eta_unlabeled
+        self.eta_labeled = eta_labeled
+        self.max_train_samples = max_train_samples
         self.solver = solver
         self.random_state = random_state
         self.nu = nu
+
+    def _check_params(self) -> None:
+        _check_positive("gamma", self.gamma)
+        _check_positive("kappa", self.kappa, allow_zero=True)
+        _check_positive("eta_unlabeled", self.eta_unlabeled)
+        _check_positive("eta_labeled", self.eta_labeled)
+        cap = self.max_train_samples
+        if cap is not None and (int(cap) != cap or cap < 2):
+            raise ValueError(f"max_train_samples must be None or an integer >= 2, got {cap!r}")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
+        if self.nu is not None and not 0 < self.nu <= 1:
+            raise ValueError(f"nu must be in (0, 1] or None, got {self.nu!r}")
 
     # ------------------------------------------------------------------ fit
     def _weights(self, y_semi: np.ndarray) -> tuple[np.ndarray, float]:
         """Per-point upper bounds ``C_i`` and ``kappa_eff`` (see "Slack weights" above)."""
         n = len(y_semi)
         labeled = y_semi != UNLABELED
+        eta_u, eta_l, kappa = float(self.eta_unlabeled), float(self.eta_labeled), float(self.kappa)
         if self.nu is None:
-            c_u, c_l, kappa_eff = self.eta_unlabeled, self.eta_labeled, self.kappa
+            c_u, c_l, kappa_eff = eta_u, eta_l, kappa
         else:
-            c_u = self.eta_unlabeled / (self.nu * n)
-            c_l = self.eta_labeled / (self.nu * n)
-            kappa_eff = self.kappa * labeled.sum() / n
+            c_u = eta_u / (self.nu * n)
+            c_l = eta_l / (self.nu * n)
+            kappa_eff = kappa * labeled.sum() / n
         upper = np.where(labeled, c_l, c_u).astype(np.float64)
         if not labeled.any():
             kappa_eff = 0.0
@@ -215,7 +262,8 @@ class SSAD(BaseDetector):
         except ImportError as err:  # pragma: no cover - environment problem
             raise ImportError("SSAD needs cvxopt (pip install cvxopt)") from err
 
-        idx = stratified_subsample(y_semi, self.max_train_samples, self.random_state)
+        cap = None if self.max_train_samples is None else int(self.max_train_samples)
+        idx = stratified_subsample(y_semi, cap, self.random_state)
         X = np.ascontiguousarray(X[idx], dtype=np.float64)
         y_semi = y_semi[idx]
         n = len(X)
@@ -224,7 +272,7 @@ class SSAD(BaseDetector):
         upper, kappa_eff = self._weights(y_semi)
         self._check_feasible(upper, y_semi, kappa_eff)
 
-        Q = rbf_kernel(X, X, gamma=self.gamma)
+        Q = rbf_kernel(X, X, gamma=float(self.gamma))
         Q *= y_t[:, None]
         Q *= y_t[None, :]
         P = matrix(Q)  # cvxopt copies; free the numpy copy right away (n^2 doubles)
@@ -295,10 +343,11 @@ class SSAD(BaseDetector):
     # ------------------------------------------------------------------ score / diagnostics
     def decision_values(self, X) -> np.ndarray:
         """``f(x) = <w, phi(x)>`` (higher = more normal); the score is ``rho_ - f(x)``."""
+        check_fitted(self)
         X = np.asarray(X, dtype=np.float64)
         out = np.empty(len(X))
         for start in range(0, len(X), SCORE_CHUNK):
-            block = rbf_kernel(X[start:start + SCORE_CHUNK], self.support_vectors_, gamma=self.gamma)
+            block = rbf_kernel(X[start:start + SCORE_CHUNK], self.support_vectors_, gamma=float(self.gamma))
             out[start:start + SCORE_CHUNK] = block @ self.dual_coef_
         return out
 
@@ -312,8 +361,7 @@ class SSAD(BaseDetector):
         ``|sum y~ alpha - 1|`` (right-hand side 1); ``labeled_mass``:
         ``max(0, kappa_eff - sum_L alpha) / max(kappa_eff, max(C))`` (0 without labels).
         """
-        if not getattr(self, "is_fitted_", False):
-            raise RuntimeError("SSAD is not fitted; call fit(X, y_semi) first")
+        check_fitted(self)
         a, c = self.alpha_, self.upper_bounds_
         box = float(max(np.max(-a), np.max(a - c), 0.0) / c.max())
         eq = float(abs(np.dot(self.y_tilde_, a) - 1.0))

@@ -102,26 +102,49 @@ def predict_batched(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor,
 
 
 class DeepDetector(BaseDetector):
-    """Hyperparameters every deep detector shares (App. D network sizes, App. E optimisation).
+    """Hyperparameters every deep detector shares (Deep SAD App. D network sizes, App. E optimisation).
 
-    ``hidden_dims``/``rep_dim``: MLP widths and representation dimension d; ``n_epochs``, ``lr``,
-    ``lr_milestones`` (lr x 0.1 at each), ``batch_size``, ``weight_decay``: see
-    :class:`TrainSchedule`; ``device``: ``"auto" | "cpu" | "cuda"``; ``random_state``: seed of
-    weight init and mini-batch order; ``image_arch``: ``None`` for the MLPs, or ``"mnist"`` /
-    ``"fashion_mnist"`` / ``"cifar10"`` for App. D's LeNets on *flattened* images (``hidden_dims``
-    is then unused and ``rep_dim=None`` means the App. D value); ``drop_last``: skip each epoch's
-    last incomplete batch (the authors' loaders; see :mod:`semiad.core.detectors.protocol`).
+    Parameters
+    ----------
+    hidden_dims : sequence of int, default=(32, 16)
+        Widths of the MLP's hidden layers (App. D).
+    rep_dim : int, default=8
+        Representation dimension d (App. D).
+    n_epochs : int, default=150
+        Training epochs (App. E: 150).
+    lr : float, default=1e-4
+        Adam learning rate (App. E: 1e-4, then 1e-5 after the milestone).
+    lr_milestones : sequence of int, default=(50,)
+        Epochs after which the learning rate is multiplied by 0.1 (App. E: 50).
+    batch_size : int, default=200
+        Mini-batch size (App. E: 200).
+    weight_decay : float, default=1e-6
+        Adam weight decay lambda (App. E: 1e-6).
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where to train; ``"auto"`` picks CUDA when present.
+    random_state : int, default=0
+        Seed of the weight initialisation and the mini-batch order.
+    image_arch : {None, "mnist", "fashion_mnist", "cifar10"}, default=None
+        ``None`` for the MLPs, else App. D's LeNet on *flattened* images (``hidden_dims`` is then
+        unused and ``rep_dim=None`` means the App. D value).
+    drop_last : bool, default=False
+        Skip each epoch's last incomplete batch (the authors' loaders; see
+        :mod:`semiad.core.detectors.protocol`).
+
+    See Also
+    --------
+    TrainSchedule : the schedule built from these values.
     """
 
     def __init__(self, hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8,
                  n_epochs: int = 150, lr: float = 1e-4, lr_milestones: Sequence[int] = (50,),
                  batch_size: int = 200, weight_decay: float = 1e-6, device: str = "auto",
                  random_state: int = 0, image_arch: str | None = None, drop_last: bool = False):
-        self.hidden_dims = tuple(hidden_dims)
+        self.hidden_dims = hidden_dims
         self.rep_dim = rep_dim
         self.n_epochs = n_epochs
         self.lr = lr
-        self.lr_milestones = tuple(lr_milestones)
+        self.lr_milestones = lr_milestones
         self.batch_size = batch_size
         self.weight_decay = weight_decay
         self.device = device
