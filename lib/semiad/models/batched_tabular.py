@@ -88,7 +88,7 @@ class StackedMLP(nn.Module):
     statistics. :meth:`write_back` copies model k's weights and statistics into a single network.
     """
 
-    def __init__(self, networks: Sequence[nn.Module]):
+    def __init__(self, networks: Sequence[nn.Module], device: str | torch.device = "cpu"):
         super().__init__()
         if not networks:
             raise ValueError("need at least one network to stack")
@@ -98,28 +98,37 @@ class StackedMLP(nn.Module):
             if [_signature(m) for m in layers] != [_signature(m) for m in template]:
                 raise ValueError("stacked networks must have the same architecture")
         self.k = len(networks)
-        self.weights = nn.ParameterList()
         self.plan: list[tuple[str, int | float]] = []
+        stacked_weights: list[torch.Tensor] = []
         n_bn = 0
         with torch.no_grad():
             for i, layer in enumerate(template):
                 column = [layers[i] for layers in per_model]
                 if isinstance(layer, nn.Linear):
-                    self.plan.append(("linear", len(self.weights)))
-                    self.weights.append(nn.Parameter(torch.stack([m.weight.detach() for m in column])))
+                    self.plan.append(("linear", len(stacked_weights)))
+                    stacked_weights.append(torch.stack([m.weight.detach() for m in column]).to(device))
                 elif isinstance(layer, nn.BatchNorm1d):
                     self.plan.append(("bn", n_bn))
-                    self.register_buffer(f"running_mean_{n_bn}",
-                                         torch.stack([m.running_mean for m in column]).clone())
-                    self.register_buffer(f"running_var_{n_bn}",
-                                         torch.stack([m.running_var for m in column]).clone())
-                    self.register_buffer(f"num_batches_tracked_{n_bn}",
-                                         torch.stack([m.num_batches_tracked for m in column]).clone())
+                    for stat in ("running_mean", "running_var", "num_batches_tracked"):
+                        self.register_buffer(f"{stat}_{n_bn}",
+                                             torch.stack([getattr(m, stat) for m in column]).to(device))
                     n_bn += 1
                 elif isinstance(layer, nn.LeakyReLU):
                     self.plan.append(("leaky", float(layer.negative_slope)))
                 else:
                     self.plan.append(("sigmoid", 0))
+            # every weight of the K models lives in one flat vector (the optimiser updates it in one pass);
+            # the (K, out, in) parameters and their gradients are views into it
+            self.flat = torch.cat([w.reshape(-1) for w in stacked_weights])
+            self.flat_grad = torch.zeros_like(self.flat)
+            self.weights = nn.ParameterList()
+            offset = 0
+            for w in stacked_weights:
+                size = w.numel()
+                param = nn.Parameter(self.flat[offset:offset + size].view(w.shape))
+                param.grad = self.flat_grad[offset:offset + size].view(w.shape)
+                self.weights.append(param)
+                offset += size
         self.bn_eps = [float(m.eps) for m in template if isinstance(m, nn.BatchNorm1d)]
         self.bn_momentum = [float(m.momentum) for m in template if isinstance(m, nn.BatchNorm1d)]
 
@@ -204,24 +213,64 @@ def _nonfinite_message(value: float, epoch: int, n_epochs: int) -> str:
             "lower the learning rate or check the input scaling")
 
 
-def train_batched(model: nn.Module, X: torch.Tensor, labels: torch.Tensor | None, loss_fn: BatchedLoss,
+class FlatAdam:
+    """``torch.optim.Adam`` (App. E: default betas and eps, coupled L2 weight decay) on one flat parameter
+    vector, with the element-wise arithmetic of its single-tensor CPU path (``_single_tensor_adam``) op for
+    op, so that every element is updated exactly as a one-model Adam updates it; the learning rate follows
+    ``MultiStepLR`` (x ``gamma`` at each milestone, applied by :meth:`epoch_end`). One pass over all K
+    models' weights replaces a per-tensor loop: the App. D MLPs' steps are bound by such overhead."""
+
+    def __init__(self, param: torch.Tensor, grad: torch.Tensor, schedule: TrainSchedule,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        self.param, self.grad = param, grad
+        self.lr, self.weight_decay = schedule.lr, schedule.weight_decay
+        self.milestones = {m: list(schedule.lr_milestones).count(m) for m in schedule.lr_milestones}
+        self.gamma = schedule.lr_decay
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+        self.exp_avg = torch.zeros_like(param)
+        self.exp_avg_sq = torch.zeros_like(param)
+        self.steps = 0
+        self.epoch = 0
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.steps += 1
+        step = float(self.steps)  # Adam keeps the step count as a float32 tensor and reads it with .item()
+        grad = self.grad.add(self.param, alpha=self.weight_decay) if self.weight_decay != 0 else self.grad
+        self.exp_avg.lerp_(grad, 1 - self.beta1)
+        self.exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+        bias_correction1 = 1 - self.beta1 ** step
+        bias_correction2 = 1 - self.beta2 ** step
+        step_size = self.lr / bias_correction1
+        denom = (self.exp_avg_sq.sqrt() / bias_correction2 ** 0.5).add_(self.eps)
+        self.param.addcdiv_(self.exp_avg, denom, value=-step_size)
+
+    def epoch_end(self) -> None:
+        """``MultiStepLR.step()``: lr x gamma^(times this epoch count is a milestone)."""
+        self.epoch += 1
+        if self.epoch in self.milestones:
+            self.lr = self.lr * self.gamma ** self.milestones[self.epoch]
+
+
+def train_batched(model: StackedMLP, X: torch.Tensor, labels: torch.Tensor | None, loss_fn: BatchedLoss,
                   schedule: TrainSchedule, seeds: Sequence[int]) -> BatchedHistory:
     """:func:`~semiad.models.training.train_minibatch` for K models trained as one; per-model epoch losses.
 
     ``X``: (K, n, F), model k's training rows in slice k; ``labels``: optional (K, n) semi-labels batched
     alongside; ``loss_fn(xb, yb)`` maps a (K, B, F) batch to the (K,) per-model mean losses, whose sum is
-    minimised by one Adam (App. E: lr, step decay at the milestones, coupled weight decay). Model k's
-    batches follow a generator seeded with ``seeds[k]``. A model whose epoch loss is NaN/inf is reported in
-    ``errors`` (the one-model loop would raise) and keeps being stepped: it shares nothing with the others.
+    minimised by one Adam (App. E: lr, step decay at the milestones, coupled weight decay; :class:`FlatAdam`).
+    Model k's batches follow a generator seeded with ``seeds[k]``. A model whose epoch loss is NaN/inf is
+    reported in ``errors`` (the one-model loop would raise) and keeps being stepped: it shares nothing with
+    the others.
     """
     k, n = X.shape[0], X.shape[1]
-    if len(seeds) != k:
-        raise ValueError(f"need one seed per model: {k} models, {len(seeds)} seeds")
+    if len(seeds) != k or model.k != k:
+        raise ValueError(f"need one seed and one stacked model per slice: {k} slices, {len(seeds)} seeds, "
+                         f"{model.k} models")
     if labels is not None and tuple(labels.shape) != (k, n):
         raise ValueError(f"labels must have shape ({k}, {n}), got {tuple(labels.shape)}")
-    optimizer = torch.optim.Adam(model.parameters(), lr=schedule.lr, weight_decay=schedule.weight_decay)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(
-        optimizer, milestones=list(schedule.lr_milestones), gamma=schedule.lr_decay)
+    optimizer = FlatAdam(model.flat, model.flat_grad, schedule)
     gens = [torch_generator(s, "cpu") for s in seeds]
     rows = torch.arange(k, device=X.device)[:, None]
     result = BatchedHistory([[] for _ in range(k)], [None] * k)
@@ -238,12 +287,12 @@ def train_batched(model: nn.Module, X: torch.Tensor, labels: torch.Tensor | None
             if schedule.drop_last and stop - start < schedule.batch_size and start > 0:
                 continue
             losses = loss_fn(X_epoch[:, start:stop], None if y_epoch is None else y_epoch[:, start:stop])
-            optimizer.zero_grad(set_to_none=True)
+            model.flat_grad.zero_()
             losses.sum().backward()
             optimizer.step()
             total += losses.detach() * (stop - start)
             count += stop - start
-        scheduler.step()
+        optimizer.epoch_end()
         for m, value in enumerate(t / max(count, 1) for t in total.cpu().tolist()):
             if result.errors[m] is not None:
                 continue
@@ -302,7 +351,7 @@ def train_autoencoders_batched(X, hidden_dims: Sequence[int], rep_dim: int, sche
         with local_seed(seed):
             ae = build_autoencoder(Xt.shape[2], hidden_dims, rep_dim, output_sigmoid, None, leaky_slope)
             singles.append(init_weights_(ae, init))
-    stacked = StackedMLP(singles).to(dev)
+    stacked = StackedMLP(singles, dev)
 
     def loss(xb: torch.Tensor, _yb: torch.Tensor | None) -> torch.Tensor:
         return torch.mean((stacked(xb) - xb) ** 2, dim=(1, 2))
@@ -506,7 +555,7 @@ def fit_hyperspheres_batched(X, y_semi, specs: Sequence[HypersphereSpec], hidden
         singles = [_initial_encoder(Xg.shape[2], hidden_dims, rep_dim, specs[m].seed,
                                     None if pretrained is None else pretrained[m], output_sigmoid, init,
                                     leaky_slope) for m in members]
-        stacked = StackedMLP(singles).to(dev)
+        stacked = StackedMLP(singles, dev)
         keep = torch.ones_like(yg, dtype=torch.bool) if center_includes_labeled else yg != KNOWN_ANOMALY
         c = _centers(stacked.evaluate(Xg), keep)
         group_specs = [specs[m] for m in members]
