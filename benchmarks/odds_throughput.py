@@ -17,9 +17,9 @@ ways, all on one CPU thread (``torch.set_num_threads(1)``):
 ``--phase ae`` times the AE pre-training instead (a: the same DataLoader loop on the MSE; b:
 ``train_autoencoder``; c: ``train_autoencoders_batched``). Each timing runs enough epochs for about
 ``--samples`` training rows per model (at least one epoch) and keeps the fastest of ``--repeats`` runs.
-samples/s counts training rows over all models per second; runs/min extrapolates that throughput to the full
-150-epoch training of one model (runs/min = samples/s x 60 / (150 x n_train)); ratios are against (a), measured
-in the same run. The numbers depend on the machine and on its load; this docstring claims none.
+samples/s counts training rows over all models per second; runs/min extrapolates that throughput to the
+full 150-epoch training of one model (runs/min = samples/s x 60 / (150 x n_train)); ratios are against (a),
+measured in the same run. The numbers depend on the machine and on its load; this docstring claims none.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from semiad.models.batched_tabular import (
     fit_hyperspheres_batched,
     train_autoencoders_batched,
 )
-from semiad.models.deep_sad import DEEP_SAD_EPS, init_center
+from semiad.models.deep_sad import DEEP_SAD_EPS
 from semiad.models.networks import build_autoencoder, build_encoder
 from semiad.models.protocol import DEFAULT, init_weights_
 from semiad.models.training import TrainSchedule

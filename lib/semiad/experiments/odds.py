@@ -366,8 +366,8 @@ def _batched_spec(cell: dict) -> HypersphereSpec | None:
         return None
     params = dict(cell["params"])
     if cell["method"] == "deep_sad":
-        return HypersphereSpec(cell["seed"], "deep-sad", eta=float(params.pop("eta", 1.0))) \
-            if not params else None
+        eta = float(params.pop("eta", 1.0))
+        return None if params else HypersphereSpec(cell["seed"], "deep-sad", eta=eta)
     objective, nu = params.pop("objective", "one-class"), float(params.pop("nu", 0.1))
     return None if params else HypersphereSpec(cell["seed"], objective, nu=nu)
 
@@ -478,41 +478,44 @@ def _run_batched_group(fn, group: list[dict], runtime: dict) -> list[dict]:
     return records
 
 
-def run_batched(ae_cfgs: list[dict], cells: list[dict], runtime: dict, *, n_jobs: int = 1,
-                backend: str = "loky", min_cells: int = 1, progress: bool = True) -> int:
-    """Compute the cold AE cells, then the cold Deep SAD / Deep SVDD cells, one batched run per dataset and
-    setting (seeds and variants together), and cache every cell's record under its own config hash as
-    :func:`~semiad.experiments.grid.run_cell` would (on CPU the batched models equal the one-model fits to
-    the bit, ``tests/test_batched_tabular.py``). Groups with fewer than ``min_cells`` cold cells, cells the
-    trainer does not cover and failures are left to the per-cell path. Groups run in parallel over
-    ``n_jobs`` joblib workers. Returns the number of cells computed."""
+def run_batched(kind: str, configs: list[dict], runtime: dict, *, n_jobs: int = 1, backend: str = "loky",
+                min_cells: int = 1, progress: bool = True) -> int:
+    """Compute the cold cells of ``configs`` of ``kind`` ``"ae"`` (AE pre-training) or ``"hypersphere"``
+    (Deep SAD / Deep SVDD, from the cached AEs) as one batched run per dataset and setting (seeds and variants
+    together), and cache every cell's record under its own config hash as
+    :func:`~semiad.experiments.grid.run_cell` would (on CPU the batched models equal the one-model fits to the
+    bit, ``tests/test_batched_tabular.py``). Groups of fewer than ``min_cells`` cold cells, cells the trainer
+    does not cover and failures are left to the per-cell path. Groups run in parallel over ``n_jobs`` joblib
+    workers. Returns the number of cells computed."""
+    if kind not in ("ae", "hypersphere"):
+        raise ValueError(f"kind must be 'ae' or 'hypersphere', got {kind!r}")
+    fn = batched_autoencoders if kind == "ae" else batched_hyperspheres
+    todo = [c for c in configs if c.get("task") == "odds_ae"] if kind == "ae" \
+        else [c for c in configs if _batched_spec(c) is not None]
     cache = ResultCache(runtime.get("cache_root"))
+    jobs = []
+    for group in _groups(todo, cache, min_cells):
+        group.sort(key=lambda c: (c.get("method", ""), json.dumps(c.get("params", {}), sort_keys=True),
+                                  c["seed"]))
+        jobs += _chunks(group, _n_features(group[0], runtime))
+    if not jobs:
+        return 0
+    jobs.sort(key=lambda g: -len(g) * _load(g[0]["dataset"], runtime.get("data_dir"),
+                                            runtime.get("on_missing", "error")).X.size)
+    start = time.perf_counter()
+    if n_jobs == 1 or backend == "sequential" or len(jobs) == 1:
+        results = [_run_batched_group(fn, g, runtime) for g in jobs]
+    else:
+        with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
+            results = joblib.Parallel()(joblib.delayed(_run_batched_group)(fn, g, runtime) for g in jobs)
     done = 0
-    for fn, todo in ((batched_autoencoders, ae_cfgs),
-                     (batched_hyperspheres, [c for c in cells if _batched_spec(c) is not None])):
-        jobs = []
-        for group in _groups(todo, cache, min_cells):
-            group.sort(key=lambda c: (c["method"], json.dumps(c["params"], sort_keys=True), c["seed"])
-                       if "method" in c else c["seed"])
-            jobs += _chunks(group, _n_features(group[0], runtime))
-        jobs.sort(key=lambda g: -len(g) * _load(g[0]["dataset"], runtime.get("data_dir"),
-                                                runtime.get("on_missing", "error")).X.size)
-        if not jobs:
-            continue
-        start = time.perf_counter()
-        if n_jobs == 1 or backend == "sequential" or len(jobs) == 1:
-            results = [_run_batched_group(fn, g, runtime) for g in jobs]
-        else:
-            with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
-                results = joblib.Parallel()(joblib.delayed(_run_batched_group)(fn, g, runtime) for g in jobs)
-        for records in results:
-            for rec in records:
-                cache.put(rec)  # remote workers may not share our disk (as run_grid does)
-            done += len(records)
-        if progress:
-            print(f"[semiad] batched {sum(len(r) for r in results)} of {sum(len(g) for g in jobs)} "
-                  f"{'AE' if fn is batched_autoencoders else 'Deep SAD / SVDD'} cells in {len(jobs)} runs: "
-                  f"{time.perf_counter() - start:.1f} s", flush=True)
+    for records in results:
+        for rec in records:
+            cache.put(rec)  # remote workers may not share our disk (as run_grid does)
+        done += len(records)
+    if progress:
+        print(f"[semiad] batched {done} of {sum(len(g) for g in jobs)} {kind} cells in {len(jobs)} runs: "
+              f"{time.perf_counter() - start:.1f} s", flush=True)
     return done
 
 
@@ -681,12 +684,15 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
     ae_cfgs = [c for c in configs if c["task"] == "odds_ae"]
     cells = [c for c in configs if c["task"] == "odds"]
     ae_cfgs.sort(key=lambda c: -n_rows[c["dataset"]])
+    batched = {"runtime": runtime, "n_jobs": n_jobs, "backend": backend,
+               "min_cells": BATCHED_MIN_CELLS if engine == "auto" else 1, "progress": progress}
     if engine != "per_cell":
-        run_batched(ae_cfgs, cells, {**runtime, "cache_root": cache_root}, n_jobs=n_jobs, backend=backend,
-                    min_cells=BATCHED_MIN_CELLS if engine == "auto" else 1, progress=progress)
+        run_batched("ae", ae_cfgs, **batched)
     run_grid(pretrain_autoencoder_cell, ae_cfgs, n_jobs=n_jobs, backend=backend, runtime=runtime,
              cache_root=cache_root,
              progress=progress, desc="autoencoders")
+    if engine != "per_cell":
+        run_batched("hypersphere", cells, **batched)
     # Largest datasets first (longest-processing-time-first scheduling): the long cells do not
     # end up alone at the tail of the grid while the other workers idle.
     records = run_grid(odds_cell, cells, n_jobs=n_jobs, backend=backend, runtime=runtime,
