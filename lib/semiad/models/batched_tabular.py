@@ -456,14 +456,24 @@ def _initial_encoder(n_features: int, hidden_dims: Sequence[int], rep_dim: int, 
 
 
 @torch.no_grad()
-def _centers(codes: torch.Tensor, keep: torch.Tensor, eps: float = CENTER_EPS) -> torch.Tensor:
-    """(K, d): ``deep_sad.init_center`` of every model: the mean code of its ``keep`` rows (App. C), with
-    coordinates closer to 0 than ``eps`` pushed to +-eps."""
+def _centers(encoder: StackedMLP, X: torch.Tensor, keep: torch.Tensor,
+             eps: float = CENTER_EPS) -> torch.Tensor:
+    """(K, d): ``deep_sad.init_center`` of every model: the mean initial code of its ``keep`` rows (App. C),
+    coordinates closer to 0 than ``eps`` pushed to +-eps. The codes are computed from the kept rows in
+    chunks of 512, as the one-model path does (when the models keep different numbers of rows, from all
+    rows: an evaluation forward is row-wise, so only a BLAS that blocks rows differently could tell)."""
+    counts = keep.sum(dim=1)
+    if bool((counts == 0).any()):
+        raise ValueError("cannot initialise the center: every training sample is a labeled anomaly")
+    if bool((counts == counts[0]).all()):
+        codes = encoder.evaluate(torch.stack([X[k][keep[k]] for k in range(X.shape[0])]))
+        kept = [codes[k] for k in range(X.shape[0])]
+    else:
+        codes = encoder.evaluate(X)
+        kept = [codes[k][keep[k]] for k in range(X.shape[0])]
     centers = []
-    for k in range(codes.shape[0]):
-        if not bool(keep[k].any()):
-            raise ValueError("cannot initialise the center: every training sample is a labeled anomaly")
-        c = codes[k][keep[k]].mean(dim=0)
+    for z in kept:
+        c = z.mean(dim=0)
         small = c.abs() < eps
         c[small] = torch.where(c[small] < 0, -eps, eps).to(c.dtype)
         centers.append(c)
@@ -490,7 +500,9 @@ def hypersphere_losses(encoder: StackedMLP, centers: torch.Tensor, specs: Sequen
             dist = dist_all if single_kind else dist_all.index_select(0, idx)
             if objective == "deep-sad":
                 y = yb if single_kind else yb.index_select(0, idx)  # type: ignore[union-attr]
-                labeled = eta * (dist + eps) ** y.to(dist.dtype)
+                labeled = (dist + eps) ** y.to(dist.dtype)
+                if eta != 1.0:  # x * 1.0 == x exactly: skipping it changes no bit
+                    labeled = eta * labeled
                 parts.append(torch.where(y == UNLABELED, dist, labeled).mean(dim=1))
             elif objective == "one-class":
                 parts.append(dist.mean(dim=1))
@@ -557,7 +569,7 @@ def fit_hyperspheres_batched(X, y_semi, specs: Sequence[HypersphereSpec], hidden
                                     leaky_slope) for m in members]
         stacked = StackedMLP(singles, dev)
         keep = torch.ones_like(yg, dtype=torch.bool) if center_includes_labeled else yg != KNOWN_ANOMALY
-        c = _centers(stacked.evaluate(Xg), keep)
+        c = _centers(stacked, Xg, keep)
         group_specs = [specs[m] for m in members]
         labels = yg if any(s.uses_labeled_anomalies for s in group_specs) else None
         history = train_batched(stacked, Xg, labels, hypersphere_losses(stacked, c, group_specs, eps),
