@@ -486,7 +486,8 @@ def run_batched(kind: str, configs: list[dict], runtime: dict, *, n_jobs: int = 
     :func:`~semiad.experiments.grid.run_cell` would (on CPU the batched models equal the one-model fits to the
     bit, ``tests/test_batched_tabular.py``). Groups of fewer than ``min_cells`` cold cells, cells the trainer
     does not cover and failures are left to the per-cell path. Groups run in parallel over ``n_jobs`` joblib
-    workers. Returns the number of cells computed."""
+    workers (split in halves while there are fewer groups than workers). Returns the number of cells
+    computed."""
     if kind not in ("ae", "hypersphere"):
         raise ValueError(f"kind must be 'ae' or 'hypersphere', got {kind!r}")
     fn = batched_autoencoders if kind == "ae" else batched_hyperspheres
@@ -500,10 +501,16 @@ def run_batched(kind: str, configs: list[dict], runtime: dict, *, n_jobs: int = 
         jobs += _chunks(group, _n_features(group[0], runtime))
     if not jobs:
         return 0
+    parallel = n_jobs != 1 and backend != "sequential"
+    workers = joblib.effective_n_jobs(n_jobs) if parallel else 1
+    while len(jobs) < workers and max(len(g) for g in jobs) > 1:  # keep every worker busy
+        big = max(jobs, key=len)
+        jobs.remove(big)
+        jobs += [big[:len(big) // 2], big[len(big) // 2:]]
     jobs.sort(key=lambda g: -len(g) * _load(g[0]["dataset"], runtime.get("data_dir"),
                                             runtime.get("on_missing", "error")).X.size)
     start = time.perf_counter()
-    if n_jobs == 1 or backend == "sequential" or len(jobs) == 1:
+    if not parallel or len(jobs) == 1:
         results = [_run_batched_group(fn, g, runtime) for g in jobs]
     else:
         with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
