@@ -8,15 +8,19 @@ autoencoder (App. C), trained once as its own cached cell.
 from __future__ import annotations
 
 import io
+import json
 import os
+import time
+import warnings
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import joblib
 import numpy as np
 import pandas as pd
 import torch
 
-from semiad.core.cache import ResultCache, atomic_write_bytes
+from semiad.core.cache import ResultCache, atomic_write_bytes, config_hash
 from semiad.core.data.resolve import check_data_source
 from semiad.core.data.splits import odds_split
 from semiad.core.data.tabular import ODDS_DATASETS, TabularDataset, load_odds
@@ -38,9 +42,15 @@ from semiad.core.detectors.protocol import DEFAULT, TrainingProtocol, protocol_n
 from semiad.core.detectors.shallow import OCSVM_GAMMAS, OCSVM_NUS
 from semiad.core.detectors.ssad import SSAD_GAMMAS
 from semiad.core.detectors.training import TrainSchedule
-from semiad.core.grid import cell_task, run_grid
+from semiad.core.device import resolve_device
+from semiad.core.grid import cell_record, cell_task, die_with_parent, run_grid
 from semiad.core.metrics import auc
 from semiad.core.profiles import check_profile
+from semiad.deep_sad.batched_tabular import (
+    HypersphereSpec,
+    fit_hyperspheres_batched,
+    train_autoencoders_batched,
+)
 from semiad.deep_sad.selection import select_and_score
 from semiad.deep_sad.ssdgm import SSDGM
 from semiad.deep_sad.supervised import SupervisedClassifier
@@ -365,6 +375,186 @@ def odds_cell(config: dict, runtime: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# batched engine: the AE, Deep SAD and Deep SVDD cells of one dataset trained as one batched model
+ENGINES = ("auto", "batched", "per_cell")
+#: ``engine="auto"`` trains a group of cold cells batched when it holds at least this many.
+BATCHED_MIN_CELLS = 2
+#: Most stacked weights (models x weights per model) in one batched run: beyond ~0.5M floats the weights and
+#: Adam's moments no longer fit a core's cache and throughput per model falls (arrhythmia's 128-64-32 MLP has
+#: 45k weights: 11 models per run; the 32-16-8 MLPs 1.3k: all seeds and variants together).
+BATCHED_MAX_WEIGHTS = 500_000
+
+
+def _batched_spec(cell: dict) -> HypersphereSpec | None:
+    """The batched trainer's spec of a Deep SAD / Deep SVDD cell, or ``None`` when the cell is not one it
+    reproduces (other methods, extra parameters, a capped training set, a changed implementation)."""
+    if cell.get("task") != "odds" or cell.get("method") not in HYPERSPHERE or "impl_version" in cell \
+            or cell.get("max_train_samples") is not None:
+        return None
+    params = dict(cell["params"])
+    if cell["method"] == "deep_sad":
+        eta = float(params.pop("eta", 1.0))
+        return None if params else HypersphereSpec(cell["seed"], "deep-sad", eta=eta)
+    objective, nu = params.pop("objective", "one-class"), float(params.pop("nu", 0.1))
+    return None if params else HypersphereSpec(cell["seed"], objective, nu=nu)
+
+
+def _groups(cells: list[dict], cache: ResultCache, min_cells: int) -> list[list[dict]]:
+    """Cold cells grouped by everything but seed, method, parameters and AE (one batched run per group)."""
+    groups: dict[str, list[dict]] = {}
+    for cell in cells:
+        if cache.get(cell) is None:
+            shared = {k: v for k, v in cell.items() if k not in ("seed", "method", "params", "ae")}
+            groups.setdefault(json.dumps(shared, sort_keys=True, default=str), []).append(cell)
+    unique = [list({config_hash(c): c for c in g}.values()) for g in groups.values()]
+    return [g for g in unique if len(g) >= min_cells]
+
+
+def _chunks(group: list[dict], n_features: int) -> list[list[dict]]:
+    hidden, rep = group[0]["arch"]["hidden_dims"], group[0]["arch"]["rep_dim"]
+    dims = [n_features, *hidden, rep]
+    per_model = sum(a * b for a, b in zip(dims[:-1], dims[1:], strict=True))
+    size = max(1, BATCHED_MAX_WEIGHTS // per_model)
+    return [group[i:i + size] for i in range(0, len(group), size)]
+
+
+def batched_autoencoders(group: list[dict], runtime: dict) -> list[dict]:
+    """:func:`pretrain_autoencoder_cell` for every cell of ``group`` (one dataset, equal settings but the
+    seed) as one batched run (:func:`~semiad.deep_sad.batched_tabular.train_autoencoders_batched`, CPU like
+    the
+    per-cell task); writes each AE's weights and returns the records of the cells that trained."""
+    torch.set_num_threads(int(runtime.get("torch_threads", 1)))
+    start = time.perf_counter()
+    cache = ResultCache(runtime.get("cache_root"))
+    splits = [make_split(c, runtime) for c in group]
+    first = group[0]
+    fit = train_autoencoders_batched([s.X_train[s.y_semi != KNOWN_ANOMALY] for s in splits],
+                                     first["arch"]["hidden_dims"], first["arch"]["rep_dim"],
+                                     _schedule(first["train"]), [c["seed"] for c in group],
+                                     output_sigmoid=first["protocol"]["minmax_after_standardize"],
+                                     **_net(first))
+    seconds = (time.perf_counter() - start) / len(group)
+    records = []
+    for cell, state, history, error in zip(group, fit.state_dicts(), fit.histories, fit.errors, strict=True):
+        if error is not None:
+            continue  # left to the per-cell path, which records the failure as it always does
+        path = cache.artifact_path(cell)
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        atomic_write_bytes(path, buf.getvalue())
+        out = {"status": "ok", "metrics": {"final_loss": history[-1] if history else float("nan")},
+               "info": {"artifact": str(path), "loss_history": history, "engine": "batched",
+                        "batched_models": len(group)}}
+        records.append(cell_record(cell, out, seconds))
+    return records
+
+
+def batched_hyperspheres(group: list[dict], runtime: dict) -> list[dict]:
+    """:func:`odds_cell` for the Deep SAD / Deep SVDD cells of ``group`` (one dataset, equal protocol) as one
+    batched run per training-set size (:func:`~semiad.deep_sad.batched_tabular.fit_hyperspheres_batched`);
+    returns the records of the cells that succeeded (the others are left to the per-cell path)."""
+    torch.set_num_threads(int(runtime.get("torch_threads", 1)))
+    start = time.perf_counter()
+    cache = ResultCache(runtime.get("cache_root"))
+    first = group[0]
+    sphere = first["hypersphere"]
+    if sphere["transfer_pretrained"]:
+        group = [c for c in group if cache.artifact_path(c["ae"]).is_file()]  # a failed AE: per cell
+        pretrained = [torch.load(cache.artifact_path(c["ae"]), map_location="cpu", weights_only=True)
+                      for c in group]
+    else:
+        pretrained = None
+    if not group:
+        return []
+    splits = [make_split(c, runtime) for c in group]
+    net = _net(first)
+    fit = fit_hyperspheres_batched(
+        [s.X_train for s in splits], [s.y_semi for s in splits], [_batched_spec(c) for c in group],
+        first["arch"]["hidden_dims"], first["arch"]["rep_dim"], _schedule(first["train"]),
+        pretrained=pretrained, init=net["init"], leaky_slope=net["leaky_slope"],
+        output_sigmoid=first["protocol"]["minmax_after_standardize"],
+        center_includes_labeled=sphere["center_includes_labeled"],
+        device=resolve_device(runtime.get("device", "auto")))
+    scores = fit.score([s.X_test for s in splits])
+    seconds = (time.perf_counter() - start) / len(group)
+    records = []
+    for k, (cell, split) in enumerate(zip(group, splits, strict=True)):
+        if fit.errors[k] is not None or not np.isfinite(scores[k]).all() or np.ptp(scores[k]) == 0:
+            continue  # the per-cell path reproduces and records the failure
+        info = {"n_train": len(split.y_semi), "n_labeled_anomalies": split.n_labeled_anomalies,
+                "n_test": len(split.y_test), "engine": "batched", "batched_models": len(group)}
+        if fit.histories[k]:
+            info["final_loss"] = fit.histories[k][-1]
+        out = {"status": "ok", "metrics": {"auc": auc(split.y_test, scores[k])}, "info": info}
+        records.append(cell_record(cell, out, seconds))
+    return records
+
+
+def _run_batched_group(fn, group: list[dict], runtime: dict) -> list[dict]:
+    """One batched job; an exception (e.g. out of memory) leaves the whole group to the per-cell path."""
+    die_with_parent()
+    try:
+        records = fn(group, runtime)
+    except Exception as exc:  # noqa: BLE001 - the per-cell path computes (and records) these cells
+        warnings.warn(f"batched {group[0]['task']} run of {len(group)} {group[0]['dataset']} cells failed "
+                      f"({type(exc).__name__}: {exc}); computing them one by one", RuntimeWarning,
+                      stacklevel=2)
+        return []
+    cache = ResultCache(runtime.get("cache_root"))
+    for rec in records:
+        cache.put(rec)
+    return records
+
+
+def run_batched(kind: str, configs: list[dict], runtime: dict, *, n_jobs: int = 1, backend: str = "loky",
+                min_cells: int = 1, progress: bool = True) -> int:
+    """Compute the cold cells of ``configs`` of ``kind`` ``"ae"`` (AE pre-training) or ``"hypersphere"``
+    (Deep SAD / Deep SVDD, from the cached AEs) as one batched run per dataset and setting (seeds and variants
+    together), and cache every cell's record under its own config hash as
+    :func:`~semiad.core.grid.run_cell` would (on CPU the batched models equal the one-model fits to the
+    bit, ``tests/test_batched_tabular.py``). Groups of fewer than ``min_cells`` cold cells, cells the trainer
+    does not cover and failures are left to the per-cell path. Groups run in parallel over ``n_jobs`` joblib
+    workers (split in halves while there are fewer groups than workers). Returns the number of cells
+    computed."""
+    if kind not in ("ae", "hypersphere"):
+        raise ValueError(f"kind must be 'ae' or 'hypersphere', got {kind!r}")
+    fn = batched_autoencoders if kind == "ae" else batched_hyperspheres
+    todo = [c for c in configs if c.get("task") == "odds_ae"] if kind == "ae" \
+        else [c for c in configs if _batched_spec(c) is not None]
+    cache = ResultCache(runtime.get("cache_root"))
+    jobs = []
+    for group in _groups(todo, cache, min_cells):
+        group.sort(key=lambda c: (c.get("method", ""), json.dumps(c.get("params", {}), sort_keys=True),
+                                  c["seed"]))
+        jobs += _chunks(group, _n_features(group[0], runtime))
+    if not jobs:
+        return 0
+    parallel = n_jobs != 1 and backend != "sequential"
+    workers = joblib.effective_n_jobs(n_jobs) if parallel else 1
+    while len(jobs) < workers and max(len(g) for g in jobs) > 1:  # keep every worker busy
+        big = max(jobs, key=len)
+        jobs.remove(big)
+        jobs += [big[:len(big) // 2], big[len(big) // 2:]]
+    jobs.sort(key=lambda g: -len(g) * _load(g[0]["dataset"], runtime.get("data_dir"),
+                                            runtime.get("on_missing", "error")).X.size)
+    start = time.perf_counter()
+    if not parallel or len(jobs) == 1:
+        results = [_run_batched_group(fn, g, runtime) for g in jobs]
+    else:
+        with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
+            results = joblib.Parallel()(joblib.delayed(_run_batched_group)(fn, g, runtime) for g in jobs)
+    done = 0
+    for records in results:
+        for rec in records:
+            cache.put(rec)  # remote workers may not share our disk (as run_grid does)
+        done += len(records)
+    if progress:
+        print(f"[semiad] batched {done} of {sum(len(g) for g in jobs)} {kind} cells in {len(jobs)} runs: "
+              f"{time.perf_counter() - start:.1f} s", flush=True)
+    return done
+
+
+# ---------------------------------------------------------------------------------------------
 # grid construction and results
 def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TABLE2_METHODS,
                   data_sources: dict[str, str] | None = None,
@@ -504,9 +694,19 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
              n_jobs: int = 1, backend: str = "loky", device: str = "auto",
              data_dir: str | os.PathLike | None = None, on_missing: str = "error",
              cache_root: str | None = None, progress: bool = True,
-             training: TrainingProtocol | str = DEFAULT, **protocol_overrides) -> pd.DataFrame:
+             training: TrainingProtocol | str = DEFAULT, engine: str = "auto",
+             **protocol_overrides) -> pd.DataFrame:
     """Run (or load from cache) the ODDS grid and return tidy results (see :func:`records_to_frame`),
-    with a ``training_protocol`` column naming ``training`` (see :mod:`semiad.core.detectors.protocol`)."""
+    with a ``training_protocol`` column naming ``training`` (see :mod:`semiad.core.detectors.protocol`).
+
+    ``engine`` (only cold cells are computed, so it never changes a cached result): ``"per_cell"`` trains
+    one model per cell; ``"batched"`` first trains the AE, Deep SAD and Deep SVDD cells of each dataset as
+    one batched model per setting (:func:`run_batched`: the same numbers, several times the throughput on
+    one core, ``benchmarks/odds_throughput.py``), then runs the rest per cell; ``"auto"``: batched for
+    groups of at least ``BATCHED_MIN_CELLS`` cold cells.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     training = protocol_named(training)
     sizes = PROFILE_SIZES[check_profile(profile)]
     datasets = tuple(sizes["datasets"] if datasets is None else datasets)
@@ -519,9 +719,15 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
     ae_cfgs = [c for c in configs if c["task"] == "odds_ae"]
     cells = [c for c in configs if c["task"] == "odds"]
     ae_cfgs.sort(key=lambda c: -n_rows[c["dataset"]])
+    batched = {"runtime": runtime, "n_jobs": n_jobs, "backend": backend,
+               "min_cells": BATCHED_MIN_CELLS if engine == "auto" else 1, "progress": progress}
+    if engine != "per_cell":
+        run_batched("ae", ae_cfgs, **batched)
     run_grid(pretrain_autoencoder_cell, ae_cfgs, n_jobs=n_jobs, backend=backend, runtime=runtime,
              cache_root=cache_root,
              progress=progress, desc="autoencoders")
+    if engine != "per_cell":
+        run_batched("hypersphere", cells, **batched)
     # Largest datasets first (longest-processing-time-first scheduling): the long cells do not
     # end up alone at the tail of the grid while the other workers idle.
     records = run_grid(odds_cell, cells, n_jobs=n_jobs, backend=backend, runtime=runtime,
