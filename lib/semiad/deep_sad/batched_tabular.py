@@ -50,8 +50,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from semiad.core.detectors.base import KNOWN_ANOMALY, UNLABELED
-from semiad.core.detectors.deep_sad import CENTER_EPS, DEEP_SAD_EPS
+from semiad.core.detectors.base import KNOWN_ANOMALY
+from semiad.core.detectors.deep_sad import (
+    CENTER_EPS,
+    DEEP_SAD_EPS,
+    center_from_codes,
+    deep_sad_terms,
+    squared_distance,
+)
 from semiad.core.detectors.networks import (
     LEAKY_SLOPE,
     MLPAutoencoder,
@@ -482,13 +488,7 @@ def _centers(encoder: StackedMLP, X: torch.Tensor, keep: torch.Tensor,
     else:
         codes = encoder.evaluate(X)
         kept = [codes[k][keep[k]] for k in range(X.shape[0])]
-    centers = []
-    for z in kept:
-        c = z.mean(dim=0)
-        small = c.abs() < eps
-        c[small] = torch.where(c[small] < 0, -eps, eps).to(c.dtype)
-        centers.append(c)
-    return torch.stack(centers)
+    return torch.stack([center_from_codes(z, eps) for z in kept])
 
 
 def hypersphere_losses(encoder: StackedMLP, centers: torch.Tensor, specs: Sequence[HypersphereSpec],
@@ -505,16 +505,13 @@ def hypersphere_losses(encoder: StackedMLP, centers: torch.Tensor, specs: Sequen
     single_kind = len(kinds) == 1
 
     def loss(xb: torch.Tensor, yb: torch.Tensor | None) -> torch.Tensor:
-        dist_all = torch.sum((encoder(xb) - centers[:, None, :]) ** 2, dim=2)
+        dist_all = squared_distance(encoder(xb), centers[:, None, :])
         parts = []
         for (objective, eta, nu), idx in index.items():
             dist = dist_all if single_kind else dist_all.index_select(0, idx)
             if objective == "deep-sad":
                 y = yb if single_kind else yb.index_select(0, idx)  # type: ignore[union-attr]
-                labeled = (dist + eps) ** y.to(dist.dtype)
-                if eta != 1.0:  # x * 1.0 == x exactly: skipping it changes no bit
-                    labeled = eta * labeled
-                parts.append(torch.where(y == UNLABELED, dist, labeled).mean(dim=1))
+                parts.append(deep_sad_terms(dist, y, eta, eps).mean(dim=1))
             elif objective == "one-class":
                 parts.append(dist.mean(dim=1))
             else:
