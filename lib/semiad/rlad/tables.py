@@ -109,6 +109,24 @@ class RLADTable:
         return pd.concat([self.four_metrics(r).assign(protocol=name) for name, r in self.runs.items()],
                          ignore_index=True)
 
+    def four_metrics_by_protocol_wide(self) -> pd.DataFrame:
+        """:meth:`four_metrics_by_protocol` in the layout of the tables, one block of rows per protocol."""
+        by = self.four_metrics_by_protocol()
+        return pd.concat({name: self.wide(by[by["protocol"] == name].drop(columns="protocol"))
+                          for name in self.runs}, names=["protocol"])
+
+    def protocol_tally(self) -> pd.DataFrame:
+        """Per protocol: (claim, metric) pairs that hold (:func:`semiad.rlad.claims.protocol_tally`)."""
+        return C.protocol_tally(self.by_protocol)
+
+    def protocol_claims(self) -> pd.DataFrame:
+        """Claim x metric, one column per protocol (:func:`semiad.rlad.claims.protocol_claims_table`)."""
+        return C.protocol_claims_table(self.by_protocol)
+
+    def f1_means(self) -> pd.DataFrame:
+        """Strict F1 (mean over seeds) per benchmark and method (rows) x budget (columns)."""
+        return prf_table(self.results).pivot(index=["dataset", "method"], columns="budget", values="f1")
+
     def claims_table(self) -> pd.DataFrame:
         """Claim x metric: holds or not (main protocol)."""
         return self.per_metric.pivot(index="claim", columns="metric", values="holds").reindex(
@@ -230,6 +248,12 @@ class DatasetTable:
     @property
     def sources(self) -> dict[str, str]:
         return {key: coll.source for key, coll in self.data.items()}
+
+    def describe(self) -> str:
+        """Per benchmark: data source and where it was read from; the setting and the load time."""
+        lines = [f"{DATASET_NAMES[key]:9s} {coll.source:4s} {coll.origin}" for key, coll in self.data.items()]
+        lines.append(f"{self.setting}: loaded in {self.load_s:.1f} s (real files checksum-verified)")
+        return "\n".join(lines)
 
     def overview(self) -> pd.DataFrame:
         """Per benchmark: the Table 1 quantities and the shortest / longest series."""
