@@ -179,7 +179,7 @@ def test_dads_and_rlad_deep_sad_baselines_carry_the_protocol_model_fields():
     assert fields == {"init": DEFAULT.init, "leaky_slope": DEFAULT.leaky_slope,
                       "center_includes_labeled": DEFAULT.center_includes_labeled}
     for params in (dads.method_params("deep_sad", dads.PROFILE_SIZES["smoke"]),
-                   rlad.method_params("deep_sad", rlad.PROFILE_SIZES["smoke"], "yahoo_a1")):
+                   rlad.RLADGridConfig.for_profile("smoke").method_params("deep_sad", "yahoo_a1")):
         assert fields.items() <= params.items()
     det = DeepSAD(**PAPER_TEXT.switch(init="pytorch_default").estimator_params())
     assert (det.init, det.leaky_slope, det.center_includes_labeled) == ("pytorch_default", 0.1, False)

@@ -8,7 +8,9 @@ import pytest
 
 from semiad.core.cache import config_hash
 from semiad.core.reported import load_reported
+from semiad.rlad import claims as C
 from semiad.rlad import grid as E
+from semiad.rlad import tables as T
 
 DEMO = {"yahoo_a1": "demo", "yahoo_a2": "demo", "kpi": "demo"}
 
@@ -80,9 +82,9 @@ def test_tables_and_claims_from_a_synthetic_frame():
                 rows.append({"method": method, "dataset": "yahoo_a1", "budget": budget, "seed": seed,
                              "metric": metric, "value": value})
     results = pd.DataFrame(rows)
-    table = E.prf_table(results)
+    table = T.prf_table(results)
     assert len(table) == 2 * 3 and set(table["budget"]) == {"1%", "10%"}
-    claims = E.check_claims(results, load_reported("rlad_claims"))
+    claims = C.check_claims(results, load_reported("rlad_claims"))
     a1_gain = claims[claims["claim"].str.contains("59%")].iloc[0]
     assert a1_gain["ours"] == pytest.approx(1.0) and a1_gain["holds"]
     a1_f1 = claims[claims["claim"].str.contains("0.8 with 10%")].iloc[0]
@@ -138,9 +140,9 @@ def test_claims_under_every_metric_from_a_synthetic_frame():
                                   ("Deep SAD", 0.01, d1), ("Deep SAD", 0.1, d10)):
             rows.append({"method": method, "dataset": "yahoo_a1", "budget": budget, "seed": 0,
                          "metric": metric, "value": v})
-    claims = E.claims_by_metric(pd.DataFrame(rows), load_reported("rlad_claims"))
+    claims = C.claims_by_metric(pd.DataFrame(rows), load_reported("rlad_claims"))
     assert list(claims.columns[:4]) == ["claim", "metric", "holds", "evidence"]
-    assert len(claims) == len(load_reported("rlad_claims")) * len(E.CLAIM_METRICS)
+    assert len(claims) == len(load_reported("rlad_claims")) * len(C.CLAIM_METRICS)
 
     def verdict(text, metric):
         row = claims[claims["claim"].str.contains(text, regex=False) & (claims["metric"] == metric)]
@@ -159,3 +161,36 @@ def test_claims_under_every_metric_from_a_synthetic_frame():
     assert (claims.loc[claims["metric"] == "range_f1", "status"] == "not run").all()
     assert (claims.loc[claims["dataset"] == "kpi", "status"] == "not run").all()
     assert claims.loc[claims["status"] == "not run", "holds"].isna().all()
+
+
+# ---------------------------------------------------------------------------------------------
+# the typed grid config (issue #18): same cells, same cache keys
+
+
+@pytest.mark.parametrize("notebook, benchmarks", [("table2_yahoo", ("yahoo_a1", "yahoo_a2")),
+                                                  ("table3_kpi", ("kpi",))])
+def test_quick_cells_have_exactly_the_hashes_of_the_committed_results(notebook, benchmarks):
+    from tests.conftest import REPO
+
+    committed = pd.read_csv(REPO / "figures" / "rlad" / notebook / "results.csv")
+    for protocol, rows in committed.groupby("protocol"):
+        cells = E.RLADGridConfig.for_profile("quick", benchmarks=benchmarks, protocol=protocol).cells()
+        assert sorted(config_hash(c) for c in cells) == sorted(set(rows["cell"])), protocol
+
+
+def test_grid_config_is_validated_once_and_frozen():
+    config = E.RLADGridConfig.for_profile("quick", benchmarks=("kpi",))
+    assert config.sizes["kpi"] == (None, 20_000) and config.max_episodes == 100
+    assert config.split_axis("kpi") == "time" and config.split_fraction == 0.2
+    with pytest.raises(AttributeError):
+        config.max_episodes = 5  # frozen
+    series = E.RLADGridConfig.for_profile("smoke", protocol="authors_code")
+    assert series.split_axis("yahoo_a1") == "series" and series.split_fraction == 0.1
+    assert series.method_params("rlad", "kpi")["gamma"] == 1.0
+    for bad in ({"max_episodes": 0}, {"max_series": 0}, {"test_fraction": 1.0}, {"seeds": (0.5,)},
+                {"benchmarks": ("a3",)}, {"split_mode": "random"}):
+        with pytest.raises(ValueError):
+            E.RLADGridConfig.for_profile("smoke", **bad)
+    # build_configs is the config's cells
+    assert E.build_configs("smoke", data_sources=DEMO) == E.RLADGridConfig.for_profile(
+        "smoke", data_sources=DEMO).cells()

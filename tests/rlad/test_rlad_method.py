@@ -215,3 +215,53 @@ def test_short_run_detects_obvious_spikes():
     det.fit(Xtr, ytr, n_episodes=15)
     assert precision_recall_f1(yte, det.predict(Xte))["f1"] > 0.5
     assert precision_recall_f1(ytr, det.predict(Xtr))["f1"] > 0.5
+
+
+# ---------------------------------------------------------------------------------------------
+# CleanRL-style arguments and training function (issue #18)
+
+
+def test_args_are_the_estimators_parameters_with_the_same_defaults():
+    import inspect
+    from dataclasses import fields
+
+    from semiad.rlad.agent import RLADArgs
+    from semiad.rlad.protocol import AUTHORS_CODE, PAPER_TEXT
+
+    signature = inspect.signature(RLADDetector.__init__).parameters
+    names = [f.name for f in fields(RLADArgs)]
+    assert names == [p for p in signature if p != "self"]
+    assert all(signature[f.name].default == f.default for f in fields(RLADArgs))
+    assert RLADDetector().args == RLADArgs()
+    assert _tiny(n_al=4).args.n_al == 4
+    defaults = RLADArgs()
+    assert (defaults.gamma, defaults.replay_size) == (PAPER_TEXT.discount("yahoo"), PAPER_TEXT.replay_size)
+    code_kpi = RLADArgs.from_protocol(AUTHORS_CODE, "kpi", n_al=3)
+    assert (code_kpi.gamma, code_kpi.replay_size, code_kpi.n_al) == (1.0, 500_000, 3)
+    assert RLADArgs.from_protocol(PAPER_TEXT, "kpi").gamma == 0.98
+    for doc_field in names:  # every field documents where its value comes from
+        assert f"    {doc_field}:" in inspect.getsource(RLADArgs)
+
+
+@pytest.mark.parametrize("bad", [{"warmup_score": "x"}, {"gamma": 1.5}, {"batch_size": 0}, {"n_al": -1},
+                                 {"epsilon_min": 0.5, "epsilon_start": 0.2}, {"lp_sigma": 0.0}])
+def test_args_are_validated_when_built(bad, demo_windows):
+    from semiad.rlad.agent import RLADArgs
+
+    with pytest.raises(ValueError):
+        RLADArgs(**bad)
+    X, y = demo_windows
+    with pytest.raises(ValueError):  # the estimator validates at fit (scikit-learn convention)
+        _tiny(**bad).fit(X, y, n_episodes=1)
+
+
+def test_train_rlad_is_what_fit_runs(demo_windows):
+    from semiad.rlad.agent import q_values_batched, train_rlad
+
+    X, y = demo_windows
+    det = _tiny().fit(X, y, n_episodes=3)
+    run = train_rlad(_tiny().args, X, y, n_episodes=3)
+    np.testing.assert_array_equal(q_values_batched(run.q_net, torch.as_tensor(X)), det.q_values(X))
+    assert str(run.history) == str(det.history_)
+    assert run.env_steps == 3 * 8 and run.n_updates == 10 + 3 * 8  # warm-up updates + one per step
+    assert det.epsilon_start - det.args.epsilon(run.env_steps) == pytest.approx(24 / 500000)

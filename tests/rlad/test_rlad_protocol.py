@@ -10,6 +10,8 @@ import pytest
 
 from semiad.core.cache import config_hash
 from semiad.rlad import agent as R
+from semiad.rlad import claims as C
+from semiad.rlad import figures as F
 from semiad.rlad import grid as E
 from semiad.rlad.protocol import AUTHORS_CODE, PAPER_TEXT, RLADProtocol, protocol_named
 
@@ -109,10 +111,9 @@ def test_protocol_fields_reach_the_agent(monkeypatch):
     monkeypatch.setattr(R, "RLADDetector", Recording)
     rng = np.random.default_rng(0)
     parts = [{"name": f"s{k}", "train": (rng.random(400), np.zeros(400, np.int64), None)} for k in range(3)]
-    sizes = E.sizes_for("paper", "yahoo_a1")
     for protocol, gamma, replay in ((AUTHORS_CODE, 1.0, 500_000), (PAPER_TEXT, 0.8, 1000),
                                     (PAPER_TEXT.switch(replay_size=77, discount_yahoo=0.5), 0.5, 77)):
-        params = E.method_params("rlad", sizes, "yahoo_a1", protocol)
+        params = E.RLADGridConfig.for_profile("paper", protocol=protocol).method_params("rlad", "yahoo_a1")
         E.fit_rlad(parts, "yahoo_a1", 0.10, params, seed=0)
         n_queries = round(0.10 * seen["n_windows"])
         expected_n_al = (math.ceil(n_queries / 300) if protocol.queries_per_episode == "spread"
@@ -188,32 +189,32 @@ def test_claims_side_by_side_per_protocol_and_the_tally_of_the_default_rule():
     runs = {"paper_text": _protocol_frame({"f1": (0.32, 0.85, 0.2, 0.1)}),          # gain 0.6, 0.85, x3.2
             "authors_code": _protocol_frame({"f1": (0.22, 0.5, 0.2, 0.01),          # gain 0.1, 0.5, x22
                                              "f1_authors": (0.4, 0.78, 0.2, 0.5)})}  # gain 1.0, 0.78, x0.8
-    side = E.claims_by_protocol(runs, claims)
-    assert len(side) == 2 * len(claims) * len(E.CLAIM_METRICS)
+    side = C.claims_by_protocol(runs, claims)
+    assert len(side) == 2 * len(claims) * len(C.CLAIM_METRICS)
     assert list(side.columns[:3]) == ["claim", "metric", "protocol"]
-    table = E.protocol_claims_table(side)
+    table = C.protocol_claims_table(side)
     assert list(table.columns) == ["paper_text", "authors_code"]
-    assert list(table.index.get_level_values("metric")[:4]) == list(E.CLAIM_METRICS)
+    assert list(table.index.get_level_values("metric")[:4]) == list(C.CLAIM_METRICS)
     gain, f1_10, dsad = (claims["claim"].iloc[k] for k in range(3))
     assert table.loc[(gain, "f1"), "paper_text"] == "holds 0.60"
     assert table.loc[(gain, "f1"), "authors_code"] == "fails 0.10"
     assert table.loc[(f1_10, "f1_authors"), "authors_code"] == "holds 0.78"
     assert table.loc[(f1_10, "f1_authors"), "paper_text"] == "not run"
     assert table.loc[(dsad, "f1"), "authors_code"] == "holds 22.00"
-    tally = E.protocol_tally(side).set_index("protocol")
+    tally = C.protocol_tally(side).set_index("protocol")
     # paper_text: f1 only, 2 of 3 (x3.2 < 10); authors_code: f1 1 of 3 (x22), f1_authors 2 of 3 (x0.8 < 10)
     assert tally.loc["paper_text", ["holds", "checked"]].tolist() == [2, 3]
     assert tally.loc["authors_code", ["holds", "checked"]].tolist() == [3, 6]
     assert tally.loc["authors_code", "share"] == pytest.approx(0.5)
 
 
-def test_plot_protocols_draws_each_metric_of_each_protocol():
+def test_protocols_figure_draws_each_metric_of_each_protocol():
     import matplotlib
 
     matplotlib.use("Agg")
     runs = {"paper_text": _protocol_frame({"f1": (0.3, 0.8, 0.2, 0.1), "vus_pr": (0.5, 0.6, 0.2, 0.1)}),
             "authors_code": _protocol_frame({"f1": (0.2, 0.4, 0.2, 0.1)})}
-    fig = E.plot_protocols(runs, ("yahoo_a1",), {"yahoo_a1": "demo"})
+    fig = F.protocols(runs, ("yahoo_a1",), {"yahoo_a1": "demo"})
     lines = fig.axes[0].get_lines()
     assert len(lines) == 3 and {tuple(ln.get_ydata()) for ln in lines} == {(0.3, 0.8), (0.5, 0.6), (0.2, 0.4)}
     assert {ln.get_linestyle() for ln in lines} == {"-", "--"}

@@ -20,8 +20,13 @@ Paper: ``../shared/papers/rlad_timeseries_rl_active.txt``. The five modules of S
   label distribution has entropy (Eq. 8) below a threshold get pseudo-labels (not counted)
   (:func:`propagate_labels`).
 
-:class:`LabelLedger` keeps exact counts of warm-up, queried and pseudo labels; :class:`RLADDetector`
-runs the loop and offers ``predict`` (argmax Q) / ``decision_function`` (q1 - q0).
+:class:`RLADArgs` holds every hyperparameter (a docstring per field: paper value, the authors' code's
+value, ours). :func:`train_rlad` is the training loop, flat and in the four named phases above
+(:func:`warm_up`, :func:`query_oracle`, :func:`propagate_labels`, :func:`dqn_episode` /
+:func:`dqn_update`); ``notebooks/rlad/IMPLEMENTATION.md`` walks through it. :class:`LabelLedger` keeps
+exact counts of warm-up, queried and pseudo labels; :class:`RLADDetector` is the estimator around
+:func:`train_rlad` (constructor parameters = the fields of :class:`RLADArgs`) with ``predict`` (argmax Q)
+/ ``decision_function`` (q1 - q0).
 :func:`precision_recall_f1` is Eqs. 9-11, optionally point-adjusted.
 
 The DQN is hand-written (CleanRL style), not stable-baselines3: every episode interleaves a batched
@@ -34,6 +39,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import gymnasium as gym
@@ -48,6 +54,7 @@ from semiad.core.device import resolve_device
 from semiad.core.seeding import local_seed
 from semiad.rlad.baselines import precision_recall_f1  # Eqs. 9-11 (+ point-adjust)
 from semiad.rlad.data import WINDOW, TimeSeries, minmax_series, sliding_windows
+from semiad.rlad.protocol import FAMILIES, PAPER_TEXT, RLADProtocol
 
 NORMAL, ANOMALY = 0, 1
 UNLABELED = -1
@@ -56,10 +63,120 @@ R1, R2 = 5.0, 1.0
 #: Label sources tracked by :class:`LabelLedger`.
 SRC_NONE, SRC_WARMUP, SRC_QUERIED, SRC_PSEUDO = 0, 1, 2, 3
 SOURCE_NAMES = ("unlabeled", "warmup", "queried", "pseudo")
-#: Discount factors of Sec. 6.3.
-GAMMA = {"yahoo": 0.8, "kpi": 0.98}
+#: Discount factors of Sec. 6.3 (the paper-text protocol's, :data:`semiad.rlad.protocol.PAPER_TEXT`).
+GAMMA = {family: PAPER_TEXT.discount(family) for family in FAMILIES}
 #: Sec. 6.3 label budgets (fraction of training windows) -> queries per episode N_al.
 BUDGETS = {"yahoo": {0.01: 1, 0.05: 5, 0.10: 10}, "kpi": {0.0005: 5, 0.001: 10}}
+
+
+# ---------------------------------------------------------------------------------------------
+# Hyperparameters (CleanRL-style Args): one field each, where its value comes from
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RLADArgs:
+    """Every hyperparameter of one RLAD run; the docstring under each field says where its value comes
+    from: **paper** (Sec. 6.3 unless noted), **code** (the authors' ``RL_AL.py``,
+    ``shared/protocols/rlad.md``) and **ours** (what this default is, where the two are silent or differ).
+
+    The two training constants on which paper and code disagree and that a grid cell switches, ``gamma``
+    and ``replay_size``, are fields of :class:`semiad.rlad.protocol.RLADProtocol`; their defaults here
+    are :data:`~semiad.rlad.protocol.PAPER_TEXT`'s and :meth:`from_protocol` takes them from a preset.
+    Validated once, when built.
+    """
+
+    n_al: int = 1
+    """Oracle queries per episode N_al (Sec. 5.3). Paper: 1, 5 or 10 (Yahoo), 5 or 10 (KPI); code: 30 / 50 /
+    100. Ours: the grid raises it so a capped number of episodes spends the budget
+    (:func:`semiad.rlad.grid.rlad_n_al`)."""
+    n_warmup: int = 5
+    """Warm-up windows N_w per group (most anomalous, most normal, closest to 0.5), per series (Sec. 4,
+    5.1). Paper: 5; code: 5 most normal + 5 most anomalous per series, no middle group."""
+    warmup_score: str = "window"
+    """Warm-up ranking: ``"window"`` = the iForest score of the whole window (paper); ``"entering"`` = its
+    rise when the window's last point enters (ours, optional; :func:`warmup_selection`). Code: iForest on
+    the newest value of every window."""
+    gamma: float = PAPER_TEXT.discount_yahoo
+    """DQN discount (Algorithm 1, line 12). Paper: 0.8 Yahoo, 0.98 KPI (:data:`GAMMA`); code: 1.0.
+    :class:`~semiad.rlad.protocol.RLADProtocol` field ``discount_yahoo`` / ``discount_kpi``."""
+    r1: float = R1
+    """Reward magnitude of an anomaly window (TP +r1, FN -r1; Sec. 5.2). Paper 5; code 5."""
+    r2: float = R2
+    """Reward magnitude of a normal window (TN +r2, FP -r2; Sec. 5.2). Paper 1; code 1."""
+    replay_size: int = PAPER_TEXT.replay_size
+    """Replay memory capacity N (Sec. 5.1). Paper: 1,000; code: 500,000.
+    :class:`~semiad.rlad.protocol.RLADProtocol` field ``replay_size``."""
+    hidden_size: int = 32
+    """LSTM width. Paper: not stated; code: 128. Ours: 32, for CPU speed."""
+    epsilon_start: float = 1.0
+    """Exploration rate at the first env step. Paper: not stated; code: 1.0."""
+    epsilon_min: float = 0.1
+    """Exploration floor. Paper: not stated; code: 0.1."""
+    epsilon_decay: float = 1 / 500000
+    """Linear decrease of epsilon per env step. Paper: "decay ratio 1/500000"; code: 1.0 -> 0.1 over 500,000
+    updates. With it almost every action of a paper-length run is exploratory."""
+    steps_per_episode: int = 64
+    """Env steps per episode (the "epochs" of Algorithm 1, line 4). Paper: not stated; code: 10 update epochs,
+    each visiting every labeled window. Ours: 64."""
+    train_freq: int = 1
+    """One gradient step every ``train_freq`` env steps. Paper: every epoch (Algorithm 1, lines 11-13);
+    ours: 1."""
+    batch_size: int = 32
+    """Mini-batch size of a gradient step. Paper: not stated; code: 256. Ours: 32."""
+    target_update: int = 100
+    """Gradient steps between copies of the Q-network into the target network (Algorithm 1, ratio r,
+    lines 14-15). Paper: not stated; code: 10 (once per episode). Ours: 100."""
+    warmup_updates: int = 200
+    """Gradient steps on the warm-up memory before the first episode ("initial value function Q obtained from
+    Warm Up stage", Algorithm 1, line 1). Paper: not stated; code: replay warm-up until 1,500 transitions.
+    Ours: 200."""
+    lr: float = 3e-3
+    """Adam learning rate. Paper: not stated; code: 0.01. Ours: 3e-3."""
+    propagate: bool = True
+    """Label propagation on (Sec. 5.4). Paper and code: on."""
+    propagate_every: int = 1
+    """Episodes between propagations (pseudo-labels persist in between). Paper and code: every episode."""
+    lp_max_unlabeled: int = 500
+    """Windows without a true label that one propagation fits on, drawn at random. Paper: not stated (all);
+    code: all windows. Ours: 500 (LabelSpreading is quadratic in the windows)."""
+    lp_entropy: float = 0.3
+    """Entropy threshold (Eq. 8, nats, max ln 2) below which a propagated window gets a pseudo-label.
+    Paper: no value; code: the 100 lowest-entropy windows instead of a threshold. Ours: 0.3."""
+    lp_sigma: float | None = None
+    """RBF width sigma of Eq. 6. Paper: no value; code: ``LabelSpreading`` gamma 20. Ours: ``None`` = half the
+    median pairwise distance of the fitted windows (:func:`propagate_labels`)."""
+    device: str = "cpu"
+    """Where the Q-networks live: ``"cpu" | "cuda" | "auto"`` (ours)."""
+    random_state: int = 0
+    """The run's one seed: iForest, network initialisation, replay sampling, exploration, the environment and
+    the propagation subsets all follow from it (ours; the paper publishes none)."""
+
+    def __post_init__(self):
+        if self.warmup_score not in WARMUP_SCORES:
+            raise ValueError(f"warmup_score must be one of {WARMUP_SCORES}, got {self.warmup_score!r}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
+        for name in ("replay_size", "hidden_size", "steps_per_episode", "train_freq", "batch_size",
+                     "target_update", "propagate_every", "lp_max_unlabeled"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("n_al", "n_warmup", "warmup_updates"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0.0 <= self.epsilon_min <= self.epsilon_start <= 1.0 or self.epsilon_decay < 0:
+            raise ValueError("need 0 <= epsilon_min <= epsilon_start <= 1 and epsilon_decay >= 0")
+        if self.lp_sigma is not None and self.lp_sigma <= 0:
+            raise ValueError(f"lp_sigma must be > 0 or None, got {self.lp_sigma}")
+
+    @classmethod
+    def from_protocol(cls, protocol: RLADProtocol, family: str, **overrides) -> RLADArgs:
+        """The protocol's discount for ``family`` (``"yahoo"`` / ``"kpi"``) and its replay size, then
+        ``overrides``."""
+        return cls(**{"gamma": protocol.discount(family), "replay_size": protocol.replay_size, **overrides})
+
+    def epsilon(self, env_steps: int) -> float:
+        """Exploration rate after ``env_steps`` env steps (linear decay to the floor)."""
+        return max(self.epsilon_min, self.epsilon_start - self.epsilon_decay * env_steps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,46 +500,233 @@ class ReplayMemory:
         return self.s[j], self.a[j], self.r[j], self.s2[j]
 
 
+# ---------------------------------------------------------------------------------------------
+# Training: warm-up, then per episode active learning, label propagation and DQN updates
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class RLADRun:
+    """The state of one RLAD run (:func:`train_rlad`): networks, replay memory, labels, logs."""
+
+    q_net: LSTMQNetwork
+    target_net: LSTMQNetwork
+    optimizer: torch.optim.Optimizer
+    memory: ReplayMemory
+    oracle: Oracle
+    ledger: LabelLedger
+    warmup: dict[str, np.ndarray]
+    env: RLADEnv | None = None
+    n_updates: int = 0
+    env_steps: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    timings: list[dict[str, float]] = field(default_factory=list)
+
+
+def episodes_for_budget(budget: float, n_windows: int, n_al: int) -> tuple[int, int]:
+    """Sec. 6.3 accounting: queries = round(budget x training windows), episodes = ceil(queries / n_al).
+
+    Warm-up labels are reported separately (the paper's 1000 x N_al = 1 % arithmetic counts queries).
+    """
+    if not 0.0 < budget <= 1.0:
+        raise ValueError(f"budget must be a fraction in (0, 1], got {budget}")
+    n_queries = max(1, int(round(budget * n_windows)))
+    return n_queries, math.ceil(n_queries / max(n_al, 1))
+
+
+def q_values_batched(q_net: nn.Module, X: torch.Tensor, chunk: int = 8192) -> np.ndarray:
+    """``[m, 2]`` Q-values (Eq. 4) of all windows in batched forward passes (no per-window loop)."""
+    q_net.eval()
+    with torch.no_grad():
+        out = torch.cat([q_net(X[i:i + chunk]) for i in range(0, len(X), chunk)])
+    q_net.train()
+    return out.cpu().numpy().astype(np.float64)
+
+
+def warm_up(windows: np.ndarray, labels: np.ndarray, groups: np.ndarray, ledger: LabelLedger,
+            args: RLADArgs) -> dict[str, np.ndarray]:
+    """Phase 1a (Sec. 4, 5.1): iForest picks per series (:func:`warmup_selection`, seeded with
+    ``args.random_state``); their true labels are revealed into ``ledger`` (counted as labels used).
+    Returns the picks ``{"anomalous", "normal", "middle"}`` as window indices."""
+    picks: dict[str, list[np.ndarray]] = {"anomalous": [], "normal": [], "middle": []}
+    for k in np.unique(groups):
+        rows = np.flatnonzero(groups == k)
+        chosen = warmup_selection(windows[rows], args.n_warmup, args.random_state, args.warmup_score)
+        for key in picks:
+            picks[key].append(rows[chosen[key]])
+    warmup = {k: np.concatenate(v).astype(np.int64) for k, v in picks.items()}
+    warm_idx = np.sort(np.concatenate(list(warmup.values())))
+    ledger.add_true(warm_idx, labels[warm_idx], SRC_WARMUP)
+    return warmup
+
+
+def fill_replay_from_warmup(memory: ReplayMemory, warm_idx: np.ndarray, labels: np.ndarray, args: RLADArgs,
+                            rng: np.random.Generator) -> None:
+    """Phase 1b (Sec. 5.1, "force it fill the replay memory"): both actions on every warm-up window, each
+    with its reward and a next state drawn among the warm-up windows."""
+    for i in warm_idx:
+        for a in (NORMAL, ANOMALY):
+            s2 = int(warm_idx[rng.integers(len(warm_idx))])
+            memory.add(int(i), a, rlad_reward(a, labels[i], args.r1, args.r2), s2)
+
+
+def dqn_update(run: RLADRun, X: torch.Tensor, args: RLADArgs, rng: np.random.Generator) -> float:
+    """One DQN gradient step (Algorithm 1, lines 11-15) on a replay mini-batch; returns the loss.
+
+    target = r + gamma * max_a' Q_target(s', a') (line 12; no terminal states), loss = (Q(s, a) - target)^2
+    (line 13), gradient norm clipped at 10 (ours); the target network copies the Q-network every
+    ``args.target_update`` steps (lines 14-15)."""
+    s, a, r, s2 = run.memory.sample(rng, args.batch_size)
+    dev = X.device
+    s_t, s2_t = torch.as_tensor(s, device=dev), torch.as_tensor(s2, device=dev)
+    with torch.no_grad():
+        target = torch.as_tensor(r, device=dev) + args.gamma * run.target_net(X[s2_t]).max(1).values
+    q = run.q_net(X[s_t]).gather(1, torch.as_tensor(a, device=dev)[:, None]).squeeze(1)
+    loss = nn.functional.mse_loss(q, target)
+    run.optimizer.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(run.q_net.parameters(), 10.0)
+    run.optimizer.step()
+    run.n_updates += 1
+    if run.n_updates % args.target_update == 0:
+        run.target_net.load_state_dict(run.q_net.state_dict())
+    return float(loss.item())
+
+
+def query_oracle(run: RLADRun, q: np.ndarray, n_ask: int) -> int:
+    """Phase 2 (Sec. 5.3, Eqs. 4-5): margin sampling over all windows without a true label; the oracle's
+    labels enter the ledger (counted). Returns the number of windows queried."""
+    picked = margin_sampling(q, ~run.ledger.true_mask, n_ask)
+    if len(picked):
+        run.ledger.add_true(picked, run.oracle.query(picked), SRC_QUERIED)
+    return len(picked)
+
+
+def dqn_episode(run: RLADRun, q: np.ndarray, X: torch.Tensor, args: RLADArgs,
+                rng: np.random.Generator) -> list[float]:
+    """Phase 4 (Sec. 5.2, Algorithm 1, lines 4-15): ``args.steps_per_episode`` epsilon-greedy steps of the
+    environment on the windows with a true or pseudo label, each transition stored, one :func:`dqn_update`
+    every ``args.train_freq`` steps. Greedy actions use ``q``, the episode's batched Q-values: the next
+    state is drawn independently of the action, so the off-policy update is unaffected."""
+    run.env.set_labels(run.ledger.available)
+    _, info = run.env.reset()
+    losses = []
+    for t in range(args.steps_per_episode):
+        s = info["index"]
+        if rng.random() < args.epsilon(run.env_steps):
+            action = int(rng.integers(2))
+        else:
+            action = int(q[s, 1] > q[s, 0])
+        _, reward, _, _, info = run.env.step(action)
+        run.env_steps += 1
+        run.memory.add(s, action, reward, info["index"])
+        if (t + 1) % args.train_freq == 0:
+            losses.append(dqn_update(run, X, args, rng))
+    return losses
+
+
+def train_rlad(args: RLADArgs, windows, labels, *, budget: float | None = None, n_episodes: int | None = None,
+               groups=None, validation: tuple[np.ndarray, np.ndarray] | None = None,
+               eval_every: int = 10) -> RLADRun:
+    """RLAD (Secs. 4-5, Algorithm 1) on training ``windows`` [m, omega]; ``labels`` are the oracle's truth.
+
+    The run sees ``labels`` only through the warm-up reveal and :class:`Oracle` queries. ``budget``
+    (fraction of the windows) fixes the number of queries and, unless ``n_episodes`` is given, the episodes
+    (:func:`episodes_for_budget`); without a budget ``n_episodes`` episodes of ``args.n_al`` queries run.
+    ``groups``: series id per window (warm-up per series). ``validation``: ``(windows, labels)`` scored
+    (F1) every ``eval_every`` episodes into the history. Seeding: everything draws from one generator
+    seeded with ``args.random_state`` (:func:`semiad.core.seeding.local_seed`, which also seeds torch for
+    the network initialisation), in a fixed order.
+    """
+    X_np = np.ascontiguousarray(windows, dtype=np.float32)
+    y = np.asarray(labels).astype(np.int64)
+    if X_np.ndim != 2 or y.shape != (len(X_np),):
+        raise ValueError("windows must be [m, omega] and labels [m]")
+    m = len(X_np)
+    if budget is not None:
+        max_queries, default_episodes = episodes_for_budget(budget, m, args.n_al)
+    elif n_episodes is None:
+        raise ValueError("give a budget or n_episodes")
+    else:
+        max_queries, default_episodes = m, n_episodes
+    n_episodes = default_episodes if n_episodes is None else int(n_episodes)
+    groups = np.zeros(m, np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    dev = resolve_device(args.device)
+    with local_seed(args.random_state) as rng:
+        X = torch.as_tensor(X_np, device=dev)
+        oracle, ledger = Oracle(y), LabelLedger(m)
+        # ---- Phase 1: warm-up (Sec. 4, 5.1): iForest picks, replay memory, initial Q ----
+        warmup = warm_up(X_np, y, groups, ledger, args)
+        q_net = LSTMQNetwork(args.hidden_size).to(dev)
+        run = RLADRun(q_net=q_net, target_net=copy.deepcopy(q_net),
+                      optimizer=torch.optim.Adam(q_net.parameters(), lr=args.lr),
+                      memory=ReplayMemory(args.replay_size), oracle=oracle, ledger=ledger, warmup=warmup)
+        fill_replay_from_warmup(run.memory, np.sort(np.concatenate(list(warmup.values()))), y, args, rng)
+        for _ in range(args.warmup_updates):
+            dqn_update(run, X, args, rng)
+        run.env = RLADEnv(X_np, ledger.available, args.steps_per_episode, args.r1, args.r2)
+        run.env.reset(seed=int(rng.integers(2**31)))
+        queried = 0
+        for episode in range(1, n_episodes + 1):
+            # ---- Phase 2: active learning, margin sampling over all windows (Sec. 5.3) ----
+            t0 = time.perf_counter()
+            q = q_values_batched(run.q_net, X)
+            queried += query_oracle(run, q, min(args.n_al, max_queries - queried))
+            # ---- Phase 3: label propagation, confident pseudo-labels (Sec. 5.4) ----
+            t1 = time.perf_counter()
+            if args.propagate and (episode - 1) % args.propagate_every == 0:
+                ledger.set_pseudo(*propagate_labels(X_np, ledger, rng, args.lp_max_unlabeled, args.lp_entropy,
+                                                    args.lp_sigma))
+            # ---- Phase 4: DQN on true + pseudo labels (Sec. 5.2, Algorithm 1) ----
+            t2 = time.perf_counter()
+            losses = dqn_episode(run, q, X, args, rng)
+            t3 = time.perf_counter()
+            run.timings.append({"margin_s": t1 - t0, "propagate_s": t2 - t1, "dqn_s": t3 - t2})
+            row = {"episode": episode, **ledger.counts(), "epsilon": args.epsilon(run.env_steps),
+                   "loss": float(np.mean(losses)) if losses else float("nan"),
+                   "pseudo_precision": pseudo_label_accuracy(ledger, y)}
+            if validation is not None and (episode % eval_every == 0 or episode == n_episodes):
+                vq = q_values_batched(run.q_net, torch.as_tensor(np.asarray(validation[0], np.float32),
+                                                                 device=dev))
+                row["val_f1"] = precision_recall_f1(validation[1], (vq[:, 1] > vq[:, 0]).astype(int))["f1"]
+            run.history.append(row)
+    return run
+
+
+def pseudo_label_accuracy(ledger: LabelLedger, y: np.ndarray) -> float:
+    """Diagnostic only (uses ground truth; never fed back): share of correct pseudo-labels."""
+    pseudo = ledger.source == SRC_PSEUDO
+    return float((ledger.label[pseudo] == y[pseudo]).mean()) if pseudo.any() else float("nan")
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimator
+# ---------------------------------------------------------------------------------------------
+
+_D = RLADArgs()  # the defaults, read by the constructor's signature
+
+
 class RLADDetector:
-    """RLAD (Secs. 4-5): warm-up, then per episode margin-sampling queries, label propagation and DQN.
+    """RLAD as an estimator: ``fit`` runs :func:`train_rlad`, ``predict`` / ``decision_function`` use its
+    Q-network. The constructor's parameters are the fields of :class:`RLADArgs` (same names, same defaults,
+    documented there); :attr:`args` gathers them.
 
-    Parameters
-    ----------
-    n_al : oracle queries per episode (Sec. 6.3: 1, 5 or 10).
-    n_warmup : N_w windows per warm-up group (Sec. 6.3: 5), per series when ``groups`` are given.
-    warmup_score : ``"window"`` (paper) or ``"entering"``; see :func:`warmup_selection`.
-    gamma : discount (Sec. 6.3: 0.8 Yahoo, 0.98 KPI; see :data:`GAMMA`).
-    r1, r2 : reward constants (5, 1).
-    replay_size : replay memory N (1000). hidden_size : LSTM width (paper: not stated; 32, for CPU speed).
-    epsilon_start, epsilon_min, epsilon_decay : exploration, linear decay per env step (1/500000).
-    steps_per_episode : env steps (= "epochs" of Algorithm 1) per episode; one gradient step each
-        ``train_freq`` steps on a ``batch_size`` mini-batch; target network copied every
-        ``target_update`` gradient steps (Algorithm 1, ratio r).
-    warmup_updates : gradient steps on the warm-up memory before the first episode ("initial value
-        function Q obtained from Warm Up stage").
-    propagate : use label propagation (Sec. 5.4), every ``propagate_every`` episodes (pseudo-labels
-        persist in between); ``lp_max_unlabeled``, ``lp_entropy``, ``lp_sigma``: see
-        :func:`propagate_labels`.
-    lr : Adam learning rate. device : ``"auto" | "cpu" | "cuda"``. random_state : seed.
-
-    Not in the paper (our choices, all parameters): hidden size, batch, lr, steps per episode,
-    target period, epsilon floor, the sigma heuristic. Greedy actions inside an episode use the Q
-    values of the episode's batched pass (the same pass margin sampling uses): the next state is drawn
-    independently of the action, so the off-policy DQN update is unaffected and no per-step forward
-    is needed. With epsilon decaying 1/500000 per step, almost all actions are exploratory for the
-    paper's run lengths; Q-learning still learns both actions' values from them. The warm-up fills
-    the replay memory with both actions on every warm-up window. Determinism: one seed fixes the
-    iForest, the network initialisation, replay sampling, the env and the propagation subsets.
+    Fitted attributes: ``q_net_``, ``target_net_``, ``optimizer_``, ``memory_``, ``env_``, ``oracle_``,
+    ``ledger_`` (label sources), ``warmup_`` (the warm-up picks), ``history_`` (one row per episode),
+    ``timings_`` (per-episode wall times of the margin pass, the propagation and the DQN steps),
+    ``n_updates_``, ``env_steps_``.
     """
 
-    def __init__(self, n_al: int = 1, n_warmup: int = 5, warmup_score: str = "window", gamma: float = 0.8,
-                 r1: float = R1, r2: float = R2, replay_size: int = 1000, hidden_size: int = 32,
-                 epsilon_start: float = 1.0, epsilon_min: float = 0.1, epsilon_decay: float = 1 / 500000,
-                 steps_per_episode: int = 64, train_freq: int = 1, batch_size: int = 32,
-                 target_update: int = 100, warmup_updates: int = 200, lr: float = 3e-3,
-                 propagate: bool = True, propagate_every: int = 1, lp_max_unlabeled: int = 500,
-                 lp_entropy: float = 0.3, lp_sigma: float | None = None, device: str = "cpu",
-                 random_state: int = 0):
+    def __init__(self, n_al: int = _D.n_al, n_warmup: int = _D.n_warmup, warmup_score: str = _D.warmup_score,
+                 gamma: float = _D.gamma, r1: float = _D.r1, r2: float = _D.r2,
+                 replay_size: int = _D.replay_size, hidden_size: int = _D.hidden_size,
+                 epsilon_start: float = _D.epsilon_start, epsilon_min: float = _D.epsilon_min,
+                 epsilon_decay: float = _D.epsilon_decay, steps_per_episode: int = _D.steps_per_episode,
+                 train_freq: int = _D.train_freq, batch_size: int = _D.batch_size,
+                 target_update: int = _D.target_update, warmup_updates: int = _D.warmup_updates,
+                 lr: float = _D.lr, propagate: bool = _D.propagate, propagate_every: int = _D.propagate_every,
+                 lp_max_unlabeled: int = _D.lp_max_unlabeled, lp_entropy: float = _D.lp_entropy,
+                 lp_sigma: float | None = _D.lp_sigma, device: str = _D.device,
+                 random_state: int = _D.random_state):
         self.n_al = n_al
         self.n_warmup = n_warmup
         self.warmup_score = warmup_score
@@ -445,48 +749,13 @@ class RLADDetector:
         self.device = device
         self.random_state = random_state
 
-    # ---- helpers --------------------------------------------------------------------------------
-    @staticmethod
-    def episodes_for_budget(budget: float, n_windows: int, n_al: int) -> tuple[int, int]:
-        """Sec. 6.3 accounting: queries = round(budget x training windows), episodes = ceil(queries / n_al).
+    @property
+    def args(self) -> RLADArgs:
+        """The constructor's parameters as a validated :class:`RLADArgs`."""
+        return RLADArgs(**{f.name: getattr(self, f.name) for f in fields(RLADArgs)})
 
-        Warm-up labels are reported separately (the paper's 1000 x N_al = 1 % arithmetic counts queries).
-        """
-        if not 0.0 < budget <= 1.0:
-            raise ValueError(f"budget must be a fraction in (0, 1], got {budget}")
-        n_queries = max(1, int(round(budget * n_windows)))
-        return n_queries, math.ceil(n_queries / max(n_al, 1))
+    episodes_for_budget = staticmethod(episodes_for_budget)
 
-    def _q_all(self, X: torch.Tensor, chunk: int = 8192) -> np.ndarray:
-        """Q-values of all windows in batched forward passes (no per-window loop)."""
-        self.q_net_.eval()
-        with torch.no_grad():
-            out = torch.cat([self.q_net_(X[i:i + chunk]) for i in range(0, len(X), chunk)])
-        self.q_net_.train()
-        return out.cpu().numpy().astype(np.float64)
-
-    def _gradient_step(self, X: torch.Tensor, rng: np.random.Generator) -> float:
-        s, a, r, s2 = self.memory_.sample(rng, self.batch_size)
-        dev = X.device
-        s_t, s2_t = torch.as_tensor(s, device=dev), torch.as_tensor(s2, device=dev)
-        with torch.no_grad():
-            target = (torch.as_tensor(r, device=dev)
-                      + self.gamma * self.target_net_(X[s2_t]).max(1).values)
-        q = self.q_net_(X[s_t]).gather(1, torch.as_tensor(a, device=dev)[:, None]).squeeze(1)
-        loss = nn.functional.mse_loss(q, target)  # Algorithm 1, line 13
-        self.optimizer_.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(self.q_net_.parameters(), 10.0)
-        self.optimizer_.step()
-        self.n_updates_ += 1
-        if self.n_updates_ % self.target_update == 0:  # Algorithm 1, lines 14-15
-            self.target_net_.load_state_dict(self.q_net_.state_dict())
-        return float(loss.item())
-
-    def _epsilon(self) -> float:
-        return max(self.epsilon_min, self.epsilon_start - self.epsilon_decay * self.env_steps_)
-
-    # ---- fit --------------------------------------------------------------------------------------
     def fit_series(self, series, budget: float | None = None, n_episodes: int | None = None,
                    validation=None, window: int = WINDOW, eval_every: int = 10) -> RLADDetector:
         """Fit on a list of :class:`TimeSeries` (per-series min-max and windows; warm-up per series).
@@ -504,111 +773,15 @@ class RLADDetector:
     def fit(self, windows, labels, budget: float | None = None, n_episodes: int | None = None,
             groups=None, validation: tuple[np.ndarray, np.ndarray] | None = None,
             eval_every: int = 10) -> RLADDetector:
-        """Run RLAD on training ``windows`` [m, omega]; ``labels`` are the oracle's ground truth.
-
-        The detector sees ``labels`` only through the warm-up reveal and :class:`Oracle` queries.
-        ``budget`` (fraction of training windows, e.g. 0.01) fixes the number of queries and, if
-        ``n_episodes`` is not given, the episodes (:meth:`episodes_for_budget`); without a budget,
-        ``n_episodes`` episodes of ``n_al`` queries each run (stopping queries when none are left).
-        ``groups``: series id per window (warm-up per series). ``validation``: ``(windows, labels)``
-        scored (F1) every ``eval_every`` episodes into ``history_``. ``timings_`` holds per-episode
-        wall times of the margin pass, the propagation and the DQN steps.
-        """
-        X_np = np.ascontiguousarray(windows, dtype=np.float32)
-        y = np.asarray(labels).astype(np.int64)
-        if X_np.ndim != 2 or y.shape != (len(X_np),):
-            raise ValueError("windows must be [m, omega] and labels [m]")
-        m = len(X_np)
-        if budget is not None:
-            max_queries, default_eps = self.episodes_for_budget(budget, m, self.n_al)
-        else:
-            if n_episodes is None:
-                raise ValueError("give a budget or n_episodes")
-            max_queries, default_eps = m, n_episodes
-        n_episodes = default_eps if n_episodes is None else int(n_episodes)
-        groups = np.zeros(m, np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
-        dev = resolve_device(self.device)
-        with local_seed(self.random_state) as rng:
-            X = torch.as_tensor(X_np, device=dev)
-            self.oracle_ = Oracle(y)
-            self.ledger_ = LabelLedger(m)
-            # ---- warm-up (Sec. 4, 5.1) ----
-            self.warmup_ = {"anomalous": [], "normal": [], "middle": []}
-            for k in np.unique(groups):
-                rows = np.flatnonzero(groups == k)
-                picks = warmup_selection(X_np[rows], self.n_warmup, self.random_state, self.warmup_score)
-                for key in self.warmup_:
-                    self.warmup_[key].append(rows[picks[key]])
-            self.warmup_ = {k: np.concatenate(v).astype(np.int64) for k, v in self.warmup_.items()}
-            warm_idx = np.sort(np.concatenate(list(self.warmup_.values())))
-            self.ledger_.add_true(warm_idx, y[warm_idx], SRC_WARMUP)  # revealed, counted
-            self.q_net_ = LSTMQNetwork(self.hidden_size).to(dev)
-            self.target_net_ = copy.deepcopy(self.q_net_)
-            self.optimizer_ = torch.optim.Adam(self.q_net_.parameters(), lr=self.lr)
-            self.memory_ = ReplayMemory(self.replay_size)
-            self.n_updates_ = 0
-            self.env_steps_ = 0
-            # fill the replay memory with both actions on every warm-up window
-            for i in warm_idx:
-                for a in (NORMAL, ANOMALY):
-                    s2 = int(warm_idx[rng.integers(len(warm_idx))])
-                    self.memory_.add(int(i), a, rlad_reward(a, y[i], self.r1, self.r2), s2)
-            for _ in range(self.warmup_updates):
-                self._gradient_step(X, rng)
-            self.env_ = RLADEnv(X_np, self.ledger_.available, self.steps_per_episode, self.r1, self.r2)
-            self.env_.reset(seed=int(rng.integers(2**31)))
-            history: list[dict[str, Any]] = []
-            self.timings_: list[dict[str, float]] = []
-            queried_so_far = 0
-            for ep in range(n_episodes):
-                # ---- active learning: margin sampling over ALL windows (Sec. 5.3) ----
-                t0 = time.perf_counter()
-                q = self._q_all(X)
-                n_ask = min(self.n_al, max_queries - queried_so_far)
-                picked = margin_sampling(q, ~self.ledger_.true_mask, n_ask)
-                if len(picked):
-                    self.ledger_.add_true(picked, self.oracle_.query(picked), SRC_QUERIED)
-                    queried_so_far += len(picked)
-                # ---- label propagation (Sec. 5.4) ----
-                t1 = time.perf_counter()
-                if self.propagate and ep % self.propagate_every == 0:
-                    p_idx, p_lab = propagate_labels(X_np, self.ledger_, rng, self.lp_max_unlabeled,
-                                                    self.lp_entropy, self.lp_sigma)
-                    self.ledger_.set_pseudo(p_idx, p_lab)
-                # ---- DQN on true + pseudo labels (Sec. 5.2, Algorithm 1) ----
-                t2 = time.perf_counter()
-                self.env_.set_labels(self.ledger_.available)
-                obs, info = self.env_.reset()
-                losses = []
-                for t in range(self.steps_per_episode):
-                    s = info["index"]
-                    if rng.random() < self._epsilon():
-                        action = int(rng.integers(2))
-                    else:  # greedy on the episode's batched Q-values (off-policy: states are drawn iid)
-                        action = int(q[s, 1] > q[s, 0])
-                    obs, reward, _, truncated, info = self.env_.step(action)
-                    self.env_steps_ += 1
-                    self.memory_.add(s, action, reward, info["index"])
-                    if (t + 1) % self.train_freq == 0:
-                        losses.append(self._gradient_step(X, rng))
-                self.timings_.append({"margin_s": t1 - t0, "propagate_s": t2 - t1,
-                                      "dqn_s": time.perf_counter() - t2})
-                row = {"episode": ep + 1, **self.ledger_.counts(), "epsilon": self._epsilon(),
-                       "loss": float(np.mean(losses)) if losses else float("nan"),
-                       "pseudo_precision": self._pseudo_accuracy(y)}
-                if validation is not None and ((ep + 1) % eval_every == 0 or ep + 1 == n_episodes):
-                    vq = self._q_all(torch.as_tensor(np.asarray(validation[0], np.float32), device=dev))
-                    val_pred = (vq[:, 1] > vq[:, 0]).astype(int)
-                    row["val_f1"] = precision_recall_f1(validation[1], val_pred)["f1"]
-                history.append(row)
-        self.history_ = history
+        """:func:`train_rlad` with :attr:`args` (arguments documented there); returns ``self``."""
+        run = train_rlad(self.args, windows, labels, budget=budget, n_episodes=n_episodes, groups=groups,
+                         validation=validation, eval_every=eval_every)
+        self.q_net_, self.target_net_, self.optimizer_ = run.q_net, run.target_net, run.optimizer
+        self.memory_, self.env_, self.oracle_, self.ledger_ = run.memory, run.env, run.oracle, run.ledger
+        self.warmup_, self.history_, self.timings_ = run.warmup, run.history, run.timings
+        self.n_updates_, self.env_steps_ = run.n_updates, run.env_steps
         self.is_fitted_ = True
         return self
-
-    def _pseudo_accuracy(self, y: np.ndarray) -> float:
-        """Diagnostic only (uses ground truth; never fed back): share of correct pseudo-labels."""
-        pseudo = self.ledger_.source == SRC_PSEUDO
-        return float((self.ledger_.label[pseudo] == y[pseudo]).mean()) if pseudo.any() else float("nan")
 
     # ---- inference ------------------------------------------------------------------------------
     def q_values(self, windows) -> np.ndarray:
@@ -617,7 +790,7 @@ class RLADDetector:
             raise RuntimeError("RLADDetector is not fitted")
         X = torch.as_tensor(np.ascontiguousarray(windows, dtype=np.float32),
                             device=next(self.q_net_.parameters()).device)
-        return self._q_all(X)
+        return q_values_batched(self.q_net_, X)
 
     def decision_function(self, windows) -> np.ndarray:
         """Anomaly score q1 - q0 (higher = more anomalous)."""

@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -57,7 +59,7 @@ from semiad.core.detectors.protocol import DEFAULT as DEEP_SAD_PROTOCOL
 from semiad.core.grid import cell_task, run_grid, tidy_frame
 from semiad.core.profiles import check_profile
 from semiad.rlad.protocol import DEFAULT as DEFAULT_PROTOCOL
-from semiad.rlad.protocol import RLADProtocol, protocol_named
+from semiad.rlad.protocol import PAPER_TEXT, RLADProtocol, protocol_named
 
 PAPER = "rlad"
 WINDOW = 25
@@ -80,68 +82,189 @@ TS_METRICS = ("precision_authors", "recall_authors", "f1_authors", "vus_pr", "ra
 #: Baselines of Sec. 6.4 that semiad does not run (listed as "not run" in comparison tables).
 NOT_RUN: dict[str, str] = {}
 
-#: Sizes per profile (the profile changes sizes, never code paths). ``max_series``: the first N series
-#: of each benchmark (natural file order); ``max_points``: the first N points of each series.
-PROFILE_SIZES: dict[str, dict] = {
-    "smoke": {"max_series": 3, "max_points": 1500, "seeds": (0,),
-              "budgets": {"yahoo": (0.05,), "kpi": (0.001,)}, "max_episodes": 4, "steps_per_episode": 16,
-              "warmup_updates": 20, "lp_max_unlabeled": 100, "srcnn_epochs": 1, "ae_epochs": 2,
-              "dsad_epochs": 2, "dagmm_steps": 20,
-              "methods": ("rlad", "spot", "dspot", "sr", "autoencoder", "deep_sad", "dagmm")},
-    "quick": {"max_series": 20, "max_points": None, "seeds": (0, 1, 2),
-              "budgets": PAPER_BUDGETS, "max_episodes": 100, "steps_per_episode": 64,
-              "warmup_updates": 200, "lp_max_unlabeled": 500, "srcnn_epochs": 3, "ae_epochs": 20,
-              "dsad_epochs": 15, "dagmm_steps": 3000, "methods": tuple(METHOD_LABELS)},
-    "paper": {"max_series": None, "max_points": None, "seeds": (0, 1, 2, 3, 4),
-              "budgets": PAPER_BUDGETS, "max_episodes": 1000, "steps_per_episode": 64,
-              "warmup_updates": 200, "lp_max_unlabeled": 500, "srcnn_epochs": 5, "ae_epochs": 30,
-              "dsad_epochs": 50, "dagmm_steps": 20000, "methods": tuple(METHOD_LABELS)},
+#: The sizes each profile sets (the profile changes sizes, never code paths). Sizes of RLAD's runs: the
+#: paper's 1,000 episodes are Sec. 6.3 (KPI: 300, the protocol's ``episodes_kpi`` caps it); everything else
+#: is ours, chosen to fit the profile's time (quick: about 40 CPU-minutes of RLAD per table).
+#: ``max_series``: the first N series of each benchmark (natural file order); ``max_points``: the first N
+#: points of each series (``None``: all). KPI series are long (up to ~150k points): quick runs all 29 KPIs,
+#: first 20,000 points of each (the smaller KPIs entirely; 580k points, ~1.5k anomalous points in the test
+#: parts). A2 under the series split: 25 series = 20 train + 5 test (quick).
+_PROFILES: dict[str, dict] = {
+    "smoke": {"seeds": (0,), "budgets": {"yahoo": (0.05,), "kpi": (0.001,)},
+              "methods": ("rlad", "spot", "dspot", "sr", "autoencoder", "deep_sad", "dagmm"),
+              "sizes": {"yahoo_a1": (3, 1500), "yahoo_a2": (5, 1500), "kpi": (4, 3000)},
+              "max_episodes": 4, "steps_per_episode": 16, "warmup_updates": 20, "lp_max_unlabeled": 100,
+              "srcnn_epochs": 1, "ae_epochs": 2, "dsad_epochs": 2, "dagmm_steps": 20},
+    "quick": {"seeds": (0, 1, 2), "budgets": PAPER_BUDGETS, "methods": tuple(METHOD_LABELS),
+              "sizes": {"yahoo_a1": (20, None), "yahoo_a2": (25, None), "kpi": (None, 20_000)},
+              "max_episodes": 100, "steps_per_episode": 64, "warmup_updates": 200, "lp_max_unlabeled": 500,
+              "srcnn_epochs": 3, "ae_epochs": 20, "dsad_epochs": 15, "dagmm_steps": 3000},
+    "paper": {"seeds": (0, 1, 2, 3, 4), "budgets": PAPER_BUDGETS, "methods": tuple(METHOD_LABELS),
+              "sizes": {"yahoo_a1": (None, None), "yahoo_a2": (None, None), "kpi": (None, None)},
+              "max_episodes": 1000, "steps_per_episode": 64, "warmup_updates": 200, "lp_max_unlabeled": 500,
+              "srcnn_epochs": 5, "ae_epochs": 30, "dsad_epochs": 50, "dagmm_steps": 20000},
 }
-#: KPI series are long (up to ~150k points): quick runs all 29 KPIs, first 20,000 points of each
-#: (the smaller KPIs entirely; 580k points, ~1.5k anomalous points in the test parts).
-#: A2 under the series split: 25 series = 20 train + 5 test (quick).
-A2_SIZES = {"smoke": {"max_series": 5}, "quick": {"max_series": 25}, "paper": {"max_series": None}}
-KPI_SIZES = {"smoke": {"max_series": 4, "max_points": 3000},
-             "quick": {"max_series": None, "max_points": 20_000},
-             "paper": {"max_series": None, "max_points": None}}
 
 
-def sizes_for(profile: str, benchmark: str) -> dict:
-    sizes = dict(PROFILE_SIZES[check_profile(profile)])
-    if benchmark == "kpi":
-        sizes.update(KPI_SIZES[profile])
-    if benchmark == "yahoo_a2":
-        sizes.update(A2_SIZES[profile])
-    return sizes
+@dataclass(frozen=True)
+class RLADGridConfig:
+    """The Tables 2-3 grid as one typed value: :meth:`for_profile` builds it, :meth:`cells` turns it into the
+    cell configs (whose hashes are the cache keys). Validated once, when built.
 
+    Attributes
+    ----------
+    profile : ``smoke | quick | paper`` (:data:`_PROFILES` holds each profile's values).
+    benchmarks : of :data:`BENCHMARKS` (Table 2: A1 and A2; Table 3: KPI).
+    seeds : one run per seed (the paper publishes none).
+    budgets : label budgets per family (fractions of the training windows; Sec. 6.3: Yahoo 1 / 5 / 10 %,
+        KPI 0.05 / 0.1 %, :data:`PAPER_BUDGETS`). Unsupervised methods ignore them.
+    methods : of :data:`METHOD_LABELS` (Sec. 6.4's baselines plus Deep SAD and DAGMM).
+    sizes : per benchmark ``(max_series, max_points)`` (``None``: all).
+    max_episodes : cap on RLAD's episodes (Sec. 6.3: 1,000 Yahoo / 300 KPI under ``paper``).
+    steps_per_episode, warmup_updates, lp_max_unlabeled : RLAD's sizes (:class:`semiad.rlad.agent.RLADArgs`).
+    srcnn_epochs, ae_epochs, dsad_epochs, dagmm_steps : training lengths of SR-CNN, the window autoencoder,
+        Deep SAD and DAGMM (ours; the paper gives none).
+    protocol : RLAD training protocol (:mod:`semiad.rlad.protocol`; default
+        :data:`semiad.rlad.protocol.DEFAULT`). It sets RLAD's discount, replay size, query rule and episodes
+        and every cell's split; ``None`` = the cell configs as before protocols existed (equal to
+        ``paper_text``'s under smoke and quick).
+    split_mode : ``"time" | "series"`` for every benchmark, overriding the protocol's split axis
+        (``None``: :data:`DEFAULT_SPLIT` under the protocol's rule).
+    test_fraction : held-out share (``None``: the protocol's; 0.2 without a protocol, Sec. 6.3).
+    data_sources : ``{benchmark: "real" | "demo"}`` each cell must find (default real).
+    """
 
-def method_params(name: str, sizes: dict, benchmark: str, protocol: RLADProtocol | None = None) -> dict:
-    """Hyperparameters of one method under a profile (and, for RLAD, a training protocol:
-    :meth:`semiad.rlad.protocol.RLADProtocol.rlad_params`; ``None`` = the pre-protocol params)."""
-    if name == "rlad":
-        from semiad.rlad.agent import GAMMA
-        params = {"gamma": GAMMA[FAMILY[benchmark]], "max_episodes": sizes["max_episodes"],
-                  "steps_per_episode": sizes["steps_per_episode"], "warmup_updates": sizes["warmup_updates"],
-                  "lp_max_unlabeled": sizes["lp_max_unlabeled"]}
-        if protocol is not None:
-            params.update(protocol.rlad_params(FAMILY[benchmark], sizes["max_episodes"]))
-        return params
-    if name == "srcnn":
-        return {"epochs": sizes["srcnn_epochs"]}
-    if name == "autoencoder":
-        return {"epochs": sizes["ae_epochs"]}
-    if name == "deep_sad":
-        # Deep SAD's MLP of the ODDS experiments (App. D: 32-16-8 for low-dimensional data), Adam with
-        # a larger lr/batch than App. E because the windows are many (~10^4-10^5) and 25-dimensional.
-        # ... and the Deep SAD protocol's model fields (init, slope, c),
-        # semiad.core.detectors.protocol.DEFAULT
-        return {"hidden_dims": [32, 16], "rep_dim": 8, "lr": 1e-3, "batch_size": 512,
-                "n_epochs": sizes["dsad_epochs"], "ae_n_epochs": sizes["dsad_epochs"], "eta": 1.0,
-                **DEEP_SAD_PROTOCOL.estimator_params()}
-    if name == "dagmm":
-        return {"hidden": [16, 8], "latent_dim": 2, "n_gmm": 4, "batch_size": 1024,
-                "steps": sizes["dagmm_steps"]}
-    return {}
+    profile: str
+    seeds: tuple[int, ...]
+    budgets: Mapping[str, tuple[float, ...]]
+    methods: tuple[str, ...]
+    sizes: Mapping[str, tuple[int | None, int | None]]
+    max_episodes: int
+    steps_per_episode: int
+    warmup_updates: int
+    lp_max_unlabeled: int
+    srcnn_epochs: int
+    ae_epochs: int
+    dsad_epochs: int
+    dagmm_steps: int
+    benchmarks: tuple[str, ...] = ("yahoo_a1", "yahoo_a2")
+    protocol: RLADProtocol | None = DEFAULT_PROTOCOL
+    split_mode: str | None = None
+    test_fraction: float | None = None
+    data_sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        check_profile(self.profile)
+        for b in self.benchmarks:
+            if b not in BENCHMARKS:
+                raise ValueError(f"unknown benchmark {b!r}; choose from {BENCHMARKS}")
+        for m in self.methods:
+            if m not in METHOD_LABELS:
+                raise ValueError(f"unknown method {m!r}; choose from {sorted(METHOD_LABELS)}")
+        for fam_budgets in self.budgets.values():
+            for b in fam_budgets:
+                if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 < b <= 1:
+                    raise ValueError(f"budget must be a fraction in (0, 1], got {b!r}")
+        if any((not isinstance(s, (int, np.integer))) or s < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be non-negative integers, got {self.seeds}")
+        if self.split_mode not in (None, "time", "series"):
+            raise ValueError(f"split_mode must be 'time' or 'series', got {self.split_mode!r}")
+        if not 0 < self.split_fraction < 1:
+            raise ValueError(f"test_fraction must lie in (0, 1), got {self.test_fraction}")
+        for name in ("max_episodes", "steps_per_episode", "lp_max_unlabeled", "srcnn_epochs", "ae_epochs",
+                     "dsad_epochs", "dagmm_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.warmup_updates < 0:
+            raise ValueError(f"warmup_updates must be >= 0, got {self.warmup_updates}")
+        if any(n is not None and n < 1 for b in self.benchmarks for n in self.sizes[b]):
+            raise ValueError(f"max_series / max_points must be >= 1 or None, got {dict(self.sizes)}")
+
+    @classmethod
+    def for_profile(cls, profile: str = "quick", *, budgets=None, seeds=None, methods=None,
+                    max_series: int | None = -1, max_points: int | None = -1,
+                    protocol: str | RLADProtocol | None = DEFAULT_PROTOCOL, **fields_) -> RLADGridConfig:
+        """The profile's grid. ``budgets``: one tuple for every family (default: the profile's per family);
+        ``seeds`` / ``methods``: default the profile's; ``max_series`` / ``max_points``: one value for every
+        benchmark (-1: the profile's, ``None``: all); ``protocol``: a preset name or value; other keywords
+        (``benchmarks``, ``split_mode``, ``test_fraction``, ``data_sources``, the sizes) set those fields."""
+        values = dict(_PROFILES[check_profile(profile)])
+        if budgets is not None:
+            values["budgets"] = {family: tuple(budgets) for family in PAPER_BUDGETS}
+        if seeds is not None:
+            values["seeds"] = tuple(seeds)
+        if methods is not None:
+            values["methods"] = tuple(methods)
+        values["sizes"] = {b: (s if max_series == -1 else max_series, p if max_points == -1 else max_points)
+                           for b, (s, p) in values["sizes"].items()}
+        values.update(fields_)
+        if "benchmarks" in values:
+            values["benchmarks"] = tuple(values["benchmarks"])
+        return cls(profile=profile, protocol=protocol_named(protocol), **values)
+
+    @property
+    def split_fraction(self) -> float:
+        """The held-out share every cell uses."""
+        if self.test_fraction is not None:
+            return self.test_fraction
+        return 0.2 if self.protocol is None else self.protocol.test_fraction
+
+    def split_axis(self, benchmark: str) -> str:
+        """``"time"`` or ``"series"`` for ``benchmark`` (see :attr:`split_mode`)."""
+        if self.split_mode:
+            return self.split_mode
+        default = DEFAULT_SPLIT[benchmark]
+        return default if self.protocol is None else self.protocol.split_mode(default)
+
+    def benchmark_budgets(self, benchmark: str) -> tuple[float, ...]:
+        return tuple(self.budgets[FAMILY[benchmark]])
+
+    def method_params(self, name: str, benchmark: str) -> dict:
+        """Hyperparameters of one method (for RLAD under :attr:`protocol`:
+        :meth:`semiad.rlad.protocol.RLADProtocol.rlad_params`; ``None`` = the pre-protocol params)."""
+        if name == "rlad":
+            params = {"gamma": PAPER_TEXT.discount(FAMILY[benchmark]), "max_episodes": self.max_episodes,
+                      "steps_per_episode": self.steps_per_episode, "warmup_updates": self.warmup_updates,
+                      "lp_max_unlabeled": self.lp_max_unlabeled}
+            if self.protocol is not None:
+                params.update(self.protocol.rlad_params(FAMILY[benchmark], self.max_episodes))
+            return params
+        if name == "srcnn":
+            return {"epochs": self.srcnn_epochs}
+        if name == "autoencoder":
+            return {"epochs": self.ae_epochs}
+        if name == "deep_sad":
+            # Deep SAD's MLP of the ODDS experiments (App. D: 32-16-8 for low-dimensional data), Adam with
+            # a larger lr/batch than App. E because the windows are many (~10^4-10^5) and 25-dimensional,
+            # and the Deep SAD protocol's model fields (init, slope, c; core.detectors.protocol.DEFAULT)
+            return {"hidden_dims": [32, 16], "rep_dim": 8, "lr": 1e-3, "batch_size": 512,
+                    "n_epochs": self.dsad_epochs, "ae_n_epochs": self.dsad_epochs, "eta": 1.0,
+                    **DEEP_SAD_PROTOCOL.estimator_params()}
+        if name == "dagmm":
+            return {"hidden": [16, 8], "latent_dim": 2, "n_gmm": 4, "batch_size": 1024,
+                    "steps": self.dagmm_steps}
+        return {}
+
+    def data_fields(self, benchmark: str) -> dict:
+        """What a cell of ``benchmark`` says about its data: source, subset and split."""
+        max_series, max_points = self.sizes[benchmark]
+        return {"benchmark": benchmark, "data_source": self.data_sources.get(benchmark, "real"),
+                "max_series": max_series, "max_points": max_points,
+                "split": {"mode": self.split_axis(benchmark), "test_fraction": float(self.split_fraction)}}
+
+    def cells(self) -> list[dict]:
+        """Every cell config: per benchmark, seed and method, one cell per budget for the semi-supervised
+        methods and one budget-free cell (``budget=None``, shared by all budgets) for the others."""
+        configs = []
+        for bench in self.benchmarks:
+            data = self.data_fields(bench)
+            for seed in self.seeds:
+                for m in self.methods:
+                    params = self.method_params(m, bench)
+                    for b in (self.benchmark_budgets(bench) if m in SEMI_SUPERVISED else (None,)):
+                        configs.append({"task": "rlad", **data, "method": m, "seed": int(seed),
+                                        "budget": None if b is None else float(b), "params": params})
+        return configs
 
 
 def build_configs(profile: str = "quick", benchmarks=("yahoo_a1", "yahoo_a2"), budgets=None, seeds=None,
@@ -149,60 +272,12 @@ def build_configs(profile: str = "quick", benchmarks=("yahoo_a1", "yahoo_a2"), b
                   test_fraction: float | None = None, max_series: int | None = -1,
                   max_points: int | None = -1,
                   protocol: str | RLADProtocol | None = DEFAULT_PROTOCOL) -> list[dict]:
-    """Every cell of the grid, validated before anything runs.
-
-    ``budgets``: fractions in (0, 1]; default: the profile's budgets of each benchmark's family.
-    Unsupervised methods get one cell per (benchmark, seed) with ``budget=None`` (shared by all
-    budgets). ``max_series`` / ``max_points``: -1 = the profile's value, None = all.
-    ``protocol``: an RLAD training protocol (:mod:`semiad.rlad.protocol`, ``"paper_text"`` or
-    ``"authors_code"``; default :data:`semiad.rlad.protocol.DEFAULT`) setting RLAD's discount, replay
-    size, query rule and episodes and every cell's split (``split_mode`` / ``test_fraction``, when given,
-    override its split); ``None`` = the configs as before protocols existed (``test_fraction`` 0.2,
-    :data:`DEFAULT_SPLIT`; equal to ``"paper_text"`` under the smoke and quick profiles).
-    """
-    check_profile(profile)
-    protocol = protocol_named(protocol)
-    if test_fraction is None:
-        test_fraction = 0.2 if protocol is None else protocol.test_fraction
-    benchmarks = tuple(benchmarks)
-    for b in benchmarks:
-        if b not in BENCHMARKS:
-            raise ValueError(f"unknown benchmark {b!r}; choose from {BENCHMARKS}")
-    methods = tuple(PROFILE_SIZES[profile]["methods"] if methods is None else methods)
-    for m in methods:
-        if m not in METHOD_LABELS:
-            raise ValueError(f"unknown method {m!r}; choose from {sorted(METHOD_LABELS)}")
-    if budgets is not None:
-        budgets = tuple(budgets)
-        for b in budgets:
-            if not isinstance(b, (int, float)) or not 0 < b <= 1:
-                raise ValueError(f"budget must be a fraction in (0, 1], got {b!r}")
-    seeds = tuple(PROFILE_SIZES[profile]["seeds"] if seeds is None else seeds)
-    if any((not isinstance(s, (int, np.integer))) or s < 0 for s in seeds):
-        raise ValueError(f"seeds must be non-negative integers, got {seeds}")
-    if split_mode not in (None, "time", "series"):
-        raise ValueError(f"split_mode must be 'time' or 'series', got {split_mode!r}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
-    sources = data_sources or {}
-    configs = []
-    for bench in benchmarks:
-        sizes = sizes_for(profile, bench)
-        data = {"benchmark": bench, "data_source": sources.get(bench, "real"),
-                "max_series": sizes["max_series"] if max_series == -1 else max_series,
-                "max_points": sizes["max_points"] if max_points == -1 else max_points,
-                "split": {"mode": split_mode or (DEFAULT_SPLIT[bench] if protocol is None
-                                                 else protocol.split_mode(DEFAULT_SPLIT[bench])),
-                          "test_fraction": float(test_fraction)}}
-        bench_budgets = sizes["budgets"][FAMILY[bench]] if budgets is None else budgets
-        for seed in seeds:
-            for m in methods:
-                params = method_params(m, sizes, bench, protocol)
-                cell_budgets = bench_budgets if m in SEMI_SUPERVISED else (None,)
-                for b in cell_budgets:
-                    configs.append({"task": "rlad", **data, "method": m, "seed": int(seed),
-                                    "budget": None if b is None else float(b), "params": params})
-    return configs
+    """``RLADGridConfig.for_profile(...).cells()``: every cell of the grid, validated before anything runs
+    (arguments: :meth:`RLADGridConfig.for_profile` and the fields of :class:`RLADGridConfig`)."""
+    return RLADGridConfig.for_profile(profile, benchmarks=benchmarks, budgets=budgets, seeds=seeds,
+                                      methods=methods, data_sources=dict(data_sources or {}),
+                                      split_mode=split_mode, test_fraction=test_fraction,
+                                      max_series=max_series, max_points=max_points, protocol=protocol).cells()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,178 +642,6 @@ def expand_budgets(results: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(pieces, ignore_index=True)
 
 
-def prf_table(results: pd.DataFrame, suffix: str = "") -> pd.DataFrame:
-    """Mean over seeds of precision / recall / F1 per benchmark x budget x method (Table 2/3 layout)."""
-    return metric_table(results, [f"precision{suffix}", f"recall{suffix}", f"f1{suffix}"])
-
-
-def metric_table(results: pd.DataFrame, wanted) -> pd.DataFrame:
-    """Mean over seeds of the metrics ``wanted`` per benchmark x budget x method (one column each, in order;
-    e.g. ``list(CLAIM_METRICS)`` for the four F1-like metrics side by side)."""
-    wanted = list(wanted)
-    sub = expand_budgets(results)
-    sub = sub[sub["metric"].isin(wanted)]
-    table = sub.groupby(["dataset", "budget", "method", "metric"])["value"].mean().unstack("metric")
-    table = table.reindex(columns=wanted).round(3).reset_index()
-    order = [budget_label(b) for b in sorted(table["budget"].unique())]
-    table["budget"] = pd.Categorical(table["budget"].map(budget_label), categories=order, ordered=True)
-    return table
-
-
-#: The metrics a claim is checked under (:func:`claims_by_metric`): the strict pooled F1 (ours, Eqs. 9-11),
-#: the authors' tolerant smoothed per-series F1 (what the paper's numbers most likely mean), VUS-PR, range-F1.
-CLAIM_METRICS: dict[str, str] = {"f1": "strict pooled F1", "f1_authors": "authors' tolerant per-series F1",
-                                 "vus_pr": "VUS-PR", "range_f1": "range-F1"}
-
-
-#: Legend labels of :data:`CLAIM_METRICS`.
-SHORT_METRIC_LABELS = {"f1": "strict F1", "f1_authors": "authors' F1", "vus_pr": "VUS-PR",
-                       "range_f1": "range-F1"}
-
-
-def check_claims(results: pd.DataFrame, claims: pd.DataFrame, metric: str = "f1") -> pd.DataFrame:
-    """The text's surviving claims (``data/reported/rlad_claims.csv``) vs our mean ``metric`` over seeds
-    (honest thresholds). Kinds: ``f1`` (|ours - value| <= tolerance), ``relative_gain`` / ``ratio`` of
-    RLAD over a reference at the claim's data set and budget (>= value - tolerance), and ``max_ratio``
-    ("up to ~10x"): the largest RLAD / reference ratio over every data set and budget that ran both."""
-    name = CLAIM_METRICS.get(metric, metric)
-    f1 = expand_budgets(results)
-    f1 = f1[f1["metric"] == metric].groupby(["dataset", "budget", "method"])["value"].mean()
-    rows = []
-    for c in claims.itertuples():
-        row = {"claim": c.claim, "dataset": c.dataset, "budget": c.budget, "kind": c.kind, "paper": c.value,
-               "ours": np.nan, "holds": pd.NA, "evidence": "", "status": "ok"}
-        if c.kind == "max_ratio":
-            ratios = {}
-            for (dataset, budget), g in f1.groupby(level=["dataset", "budget"]):
-                g = g.droplevel(["dataset", "budget"])
-                if "RLAD" in g and c.reference in g and g[c.reference] > 0 and not np.isnan(g["RLAD"]):
-                    ratios[(dataset, budget)] = g["RLAD"] / g[c.reference]
-            if not ratios:
-                row["status"] = "not run"
-            else:
-                where = max(ratios, key=ratios.get)
-                row.update(ours=ratios[where], holds=bool(ratios[where] >= c.value - c.tolerance),
-                           evidence=f"largest RLAD / {c.reference} {name} ratio {ratios[where]:.2f} "
-                                    f"({where[0]}, budget {budget_label(where[1])}; {len(ratios)} cells)")
-            rows.append(row)
-            continue
-        key = (c.dataset, c.budget)
-        try:
-            rlad = f1.loc[(*key, "RLAD")]
-            # "best unsupervised": the semi-supervised baselines (Deep SAD) do not compete here
-            others = f1.loc[key].drop(["RLAD", *(METHOD_LABELS[m] for m in SEMI_SUPERVISED if m != "rlad")],
-                                      errors="ignore")
-        except KeyError:
-            row["status"] = "not run"
-            rows.append(row)
-            continue
-        if c.kind == "f1":
-            row["ours"] = rlad
-            row["holds"] = bool(abs(rlad - c.value) <= c.tolerance)
-            row["evidence"] = f"RLAD {name} {rlad:.3f} (paper ~{c.value:g}, tolerance {c.tolerance:g})"
-        elif c.kind in ("relative_gain", "ratio"):
-            ref_name = others.idxmax() if c.reference == "best_unsupervised" else c.reference
-            ref = others.get(ref_name, np.nan)
-            if np.isnan(ref) or np.isnan(rlad):
-                row["status"] = "not run"
-                rows.append(row)
-                continue
-            ratio = rlad / ref if ref > 0 else (np.inf if rlad > 0 else np.nan)
-            value = ratio - 1 if c.kind == "relative_gain" else ratio
-            row["ours"] = value
-            row["holds"] = pd.NA if np.isnan(value) else bool(value >= c.value - c.tolerance)
-            row["evidence"] = f"RLAD {name} {rlad:.3f} vs {ref_name} {ref:.3f}"
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    for label, why in NOT_RUN.items():
-        out = pd.concat([out, pd.DataFrame([{"claim": f"{label} baseline (Tables 2-3)", "status": "not run",
-                                             "evidence": why}])], ignore_index=True)
-    return out
-
-
-def claims_by_metric(results: pd.DataFrame, claims: pd.DataFrame,
-                     metrics: tuple[str, ...] = tuple(CLAIM_METRICS)) -> pd.DataFrame:
-    """Every claim under every metric of :data:`CLAIM_METRICS` (issue #16): one tidy row per (claim, metric)
-    with ``holds`` (True / False / NA when not run), ``evidence`` and the values behind it. A metric that the
-    results lack (cells cached before it existed, :func:`stale_records`) gives ``status = "not run"``."""
-    frames = [check_claims(results, claims, m).assign(metric=m, metric_name=CLAIM_METRICS.get(m, m))
-              for m in metrics]
-    out = pd.concat(frames, ignore_index=True)
-    first = ["claim", "metric", "holds", "evidence"]
-    return out[first + [c for c in out.columns if c not in first]]
-
-
-def claims_by_protocol(runs: dict[str, pd.DataFrame], claims: pd.DataFrame,
-                       metrics: tuple[str, ...] = tuple(CLAIM_METRICS)) -> pd.DataFrame:
-    """:func:`claims_by_metric` for each protocol's results (``{name: results}``), stacked with a
-    ``protocol`` column: one tidy row per (claim, metric, protocol)."""
-    frames = [claims_by_metric(results, claims, metrics).assign(protocol=name)
-              for name, results in runs.items()]
-    out = pd.concat(frames, ignore_index=True)
-    first = ["claim", "metric", "protocol", "holds", "ours", "evidence"]
-    return out[first + [c for c in out.columns if c not in first]]
-
-
-def protocol_claims_table(side: pd.DataFrame) -> pd.DataFrame:
-    """The side-by-side view of :func:`claims_by_protocol`: rows claim x metric, one column per protocol,
-    each cell ``"holds 0.74"`` / ``"fails 0.46"`` / ``"not run"`` (``ours`` = the claim's quantity: F1,
-    relative gain or ratio, see :func:`check_claims`)."""
-    def cell(row) -> str:
-        if row["status"] != "ok" or pd.isna(row["holds"]):
-            return "not run"
-        return f"{'holds' if row['holds'] else 'fails'} {row['ours']:.2f}"
-
-    wide = side.assign(cell=side.apply(cell, axis=1)).pivot(index=["claim", "metric"], columns="protocol",
-                                                            values="cell")
-    metric_order = {m: k for k, m in enumerate(CLAIM_METRICS)}
-    claim_order = {c: k for k, c in enumerate(dict.fromkeys(side["claim"]))}
-    wide = wide.reindex(columns=list(dict.fromkeys(side["protocol"])))
-    return wide.sort_index(key=lambda ix: ix.map(claim_order if ix.name == "claim" else metric_order))
-
-
-def protocol_tally(side: pd.DataFrame) -> pd.DataFrame:
-    """Per protocol: (claim, metric) pairs that hold, that were checked, and the share -- the count that
-    :data:`semiad.rlad.protocol.DEFAULT`'s rule compares."""
-    checked = side[(side["status"] == "ok") & side["holds"].notna()]
-    tally = checked.groupby("protocol", sort=False)["holds"].agg(holds=lambda h: int(h.astype(bool).sum()),
-                                                                  checked="size")
-    tally = tally.reindex(list(dict.fromkeys(side["protocol"])), fill_value=0)
-    tally["share"] = (tally["holds"] / tally["checked"].where(tally["checked"] > 0)).round(3)
-    return tally.rename_axis("protocol").reset_index()
-
-
-def plot_protocols(runs: dict[str, pd.DataFrame], benchmarks, sources: dict[str, str] | None = None):
-    """RLAD's four metrics (:data:`CLAIM_METRICS`, mean over seeds) vs label budget, one panel per
-    benchmark, one line style per protocol (solid: the first of ``runs``, the notebook's default)."""
-    import matplotlib.pyplot as plt
-
-    benchmarks = tuple(benchmarks)
-    fig, axes = plt.subplots(1, len(benchmarks), figsize=(6.2 * len(benchmarks), 4.2), squeeze=False)
-    colors = dict(zip(CLAIM_METRICS, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
-    styles = ("-", "--", ":", "-.")
-    for ax, bench in zip(axes[0], benchmarks, strict=True):
-        for (name, results), ls in zip(runs.items(), styles, strict=False):
-            sub = results[(results["dataset"] == bench) & (results["method"] == "RLAD")]
-            mean = sub.groupby(["metric", "budget"])["value"].mean()
-            for metric, label in SHORT_METRIC_LABELS.items():
-                if metric in mean.index.get_level_values("metric"):
-                    m = mean.loc[metric]
-                    ax.plot(m.index * 100, m.values, ls=ls, marker="o", color=colors[metric],
-                            label=f"{label} | {name}")
-        ax.set_xscale("log")
-        budgets = sorted({b for r in runs.values() for b in r.loc[r["dataset"] == bench, "budget"].dropna()})
-        ax.set_xticks([b * 100 for b in budgets], [f"{b * 100:g}%" for b in budgets])
-        ax.set_xlabel("label budget (queried labels / training windows)")
-        ax.set_ylabel("RLAD score (test, mean over seeds)")
-        ax.set_ylim(0, 1.02)
-        where = f" ({sources[bench]} data)" if sources else ""
-        ax.set_title(f"RLAD on {BENCHMARK_LABELS[bench]}{where}: protocols side by side")
-        ax.legend(fontsize=6.5, ncol=2, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
 def teaching_example(benchmark: str, budget: float, profile: str = "smoke", series_index: int | None = None,
                      seed: int = 0, data_dir=None, on_missing: str = "error") -> dict:
     """RLAD trained as in a grid cell (time split, training windows of the profile's series subset),
@@ -749,17 +652,18 @@ def teaching_example(benchmark: str, budget: float, profile: str = "smoke", seri
     (else the first series)."""
     from semiad.rlad.agent import SRC_PSEUDO, SRC_QUERIED, SRC_WARMUP
 
-    sizes = sizes_for(profile, benchmark)
+    grid_config = RLADGridConfig.for_profile(profile, protocol=None)  # the pre-protocol RLAD params
+    max_series, max_points = grid_config.sizes[benchmark]
     source = dataset_sources([benchmark], data_dir, on_missing)[benchmark]
     cfg = {"benchmark": benchmark, "data_source": source,
-           "max_series": sizes["max_series"] if series_index is None else series_index + 1,
-           "max_points": sizes["max_points"], "seed": seed, "split": {"mode": "time", "test_fraction": 0.2}}
+           "max_series": max_series if series_index is None else series_index + 1,
+           "max_points": max_points, "seed": seed, "split": {"mode": "time", "test_fraction": 0.2}}
     parts = split_parts(cfg, {"data_dir": data_dir, "on_missing": on_missing})
     if series_index is None:
         good = [k for k, p in enumerate(parts)
                 if p["train"][1][WINDOW - 1:].sum() >= 2 and p["test"][1][WINDOW - 1:].sum() >= 1]
         series_index = good[0] if good else 0
-    params = method_params("rlad", sizes, benchmark)
+    params = grid_config.method_params("rlad", benchmark)
     import torch
 
     threads = torch.get_num_threads()
@@ -781,4 +685,4 @@ def teaching_example(benchmark: str, budget: float, profile: str = "smoke", seri
     return {"name": part["name"], "values": values, "labels": labels, "n_train": n_train,
             "queried": np.flatnonzero(source == SRC_QUERIED), "warmup": np.flatnonzero(source == SRC_WARMUP),
             "pseudo": np.flatnonzero(source == SRC_PSEUDO), "pred": pred, "info": info,
-            "source": cfg["data_source"]}
+            "source": cfg["data_source"], "budget": budget}

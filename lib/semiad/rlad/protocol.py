@@ -129,7 +129,7 @@ PRESETS: tuple[RLADProtocol, ...] = (PAPER_TEXT, AUTHORS_CODE)
 
 #: The grid's and the notebooks' default. RULE: the preset under which more (claim, metric) pairs of
 #: ``data/reported/rlad_claims.csv`` hold, counted over Tables 2 and 3 in the quick profile under the
-#: four metrics of :data:`semiad.rlad.grid.CLAIM_METRICS` (a tie keeps the paper's text).
+#: four metrics of :data:`semiad.rlad.claims.CLAIM_METRICS` (a tie keeps the paper's text).
 #: Measured (quick, real Yahoo S5 and KPI, 3 seeds; ``claims_by_protocol.csv`` beside each notebook):
 #: paper_text 10 of 28 (Yahoo 10 of 20, KPI 0 of 8), authors_code 6 of 28 (Yahoo 6 of 20, KPI 0 of 8),
 #: so the paper's text stays the default.
