@@ -104,7 +104,7 @@ def other_feature_set(protocol: DADSProtocol) -> DADSProtocol:
 
 def study_arms(profile: str = "quick", datasets=None) -> tuple[Arm, ...]:
     """The reproduction and the ablation on every panel; each with the other CTG columns on CTG alone."""
-    panels = tuple(dads.PROFILE_SIZES[check_profile(profile)]["datasets"] if datasets is None else datasets)
+    panels = dads.Fig2Config.for_profile(profile, datasets=datasets).datasets
     swap_levels = tuple(STUDY_SIZES[profile]["feature_set_contaminations"])
     arms = [Arm("reproduction", REPRODUCTION, panels, None), Arm("ablation", ABLATION, panels, None)]
     if CTG in panels:
