@@ -252,6 +252,7 @@ def test_tiny_policy_run_is_deterministic_and_logs_a_curve():
 # ------------------------------------------------------------------------------------------ grid
 def test_smoke_grid_on_demo_data_caches_cae_weights(tmp_path):
     from semiad.core.cache import ResultCache
+    from semiad.residual_rl import claims
     from semiad.residual_rl import grid as R
 
     root = str(tmp_path / "res")
@@ -270,7 +271,9 @@ def test_smoke_grid_on_demo_data_caches_cae_weights(tmp_path):
     again, caes2, _ = R.run_residual_grid("smoke", data_dir=tmp_path, on_missing="demo", cache_root=root,
                                           progress=False, variants=("A", "C"))
     assert caes2[0]["finished_at"] == caes[0]["finished_at"]  # cached, not recomputed
-    assert len(R.check_claims(res)) == 3  # the claim (2) rows need all three variants
+    assert len(claims.check_claims(res)) == 3  # the claim (2) rows need all three variants
+    assert set(claims.cell_cost(res)["count"]) == {1, 2}  # one CAE cell, two policy cells
+    assert list(claims.cae_table(caes)["min_area"]) == [info["min_area"]]
     assert not R.learning_curves(policies).empty
 
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from semiad.core.detectors import SSAD, DeepSAD, IsolationForestDetector
@@ -383,68 +382,7 @@ def run_dads_grid(profile: str = "quick", *, datasets=None, contaminations=None,
 
 
 # ---------------------------------------------------------------------------------------------
-# notebook-facing summaries
-def figure2_table(results: pd.DataFrame, metric: str = "auc_roc") -> pd.DataFrame:
-    """Mean and std (over seeds) per dataset x contamination x method (AUC in %)."""
-    sub = results[results["metric"] == metric]
-    table = sub.groupby(["dataset", "contamination", "method"])["value"].agg(["mean", "std", "count"])
-    table[["mean", "std"]] *= 100
-    return table.round(2).reset_index()
-
-
-def contamination_trend(results: pd.DataFrame, metric: str = "auc_roc") -> pd.DataFrame:
-    """Per dataset and method: slope of AUC (points per 1% contamination) by least squares over all
-    (contamination, seed) runs, with the p-value of a zero-slope test (scipy ``linregress``)."""
-    rows = []
-    sub = results[(results["metric"] == metric) & results["value"].notna()]
-    for (ds, method), g in sub.groupby(["dataset", "method"]):
-        if g["contamination"].nunique() < 2:
-            continue
-        fit = stats.linregress(g["contamination"] * 100, g["value"] * 100)
-        drop = (g[g["contamination"] == g["contamination"].min()]["value"].mean()
-                - g[g["contamination"] == g["contamination"].max()]["value"].mean()) * 100
-        rows.append({"dataset": ds, "method": method, "slope_per_pct": fit.slope,
-                     "p_value": fit.pvalue, "auc_drop_0_to_max": drop,
-                     "declines": bool(fit.slope < 0 and fit.pvalue < 0.05)})
-    return pd.DataFrame(rows).round(4)
-
-
-def overall_ranking(results: pd.DataFrame, metric: str = "auc_roc") -> pd.DataFrame:
-    """Mean AUC (%) per dataset and method over all contaminations and seeds, plus the rank."""
-    sub = results[results["metric"] == metric]
-    table = (sub.groupby(["dataset", "method"])["value"].mean() * 100).unstack("dataset")
-    table["all datasets"] = table.mean(axis=1)
-    return table.round(2).sort_values("all datasets", ascending=False)
-
-
-def check_claims(results: pd.DataFrame, metric: str = "auc_roc") -> pd.DataFrame:
-    """The paper's two claims, evaluated on our results (True/False with the evidence)."""
-    ranking = overall_ranking(results, metric)
-    trend = contamination_trend(results, metric)
-    rows = []
-    if "DADS" in ranking.index:
-        overall = ranking["all datasets"]
-        best = overall.idxmax()
-        rows.append({"claim": "DADS has the best overall AUC-ROC (mean over datasets)",
-                     "holds": best == "DADS",
-                     "evidence": f"best overall: {best} ({overall[best]:.1f}); DADS {overall['DADS']:.1f}"})
-        for ds in [c for c in ranking.columns if c != "all datasets"]:
-            winner = ranking[ds].idxmax()
-            expected = "XGBoost" if ds == "annthyroid" else "DADS"
-            source = "paper" if ds in PAPER_DATASETS else "paper's overall claim; substitute panel"
-            rows.append({"claim": f"best on {ds}: {expected} ({source})", "holds": winner == expected,
-                         "evidence": f"ours: {winner} ({ranking.loc[winner, ds]:.1f}), "
-                         f"DADS {ranking.loc['DADS', ds]:.1f}"})
-    if not trend.empty:
-        others = trend[trend["method"] != "DADS"]
-        dads = trend[trend["method"] == "DADS"]
-        rows.append({"claim": "all methods except DADS decline as contamination grows",
-                     "holds": bool(others["declines"].all()) and not bool(dads["declines"].any()),
-                     "evidence": f"significant declines: {int(others['declines'].sum())}/{len(others)} "
-                     f"baseline curves, {int(dads['declines'].sum())}/{len(dads)} DADS curves"})
-    return pd.DataFrame(rows)
-
-
+# per-episode logs
 def learning_curves(records: list[dict]) -> pd.DataFrame:
     """DADS per-episode logs (return, validation AUC, |A|, |T|, promotions and their precision)."""
     rows = []
