@@ -178,7 +178,7 @@ def test_dads_and_rlad_deep_sad_baselines_carry_the_protocol_model_fields():
     fields = DEFAULT.estimator_params()
     assert fields == {"init": DEFAULT.init, "leaky_slope": DEFAULT.leaky_slope,
                       "center_includes_labeled": DEFAULT.center_includes_labeled}
-    for params in (dads.method_params("deep_sad", dads.PROFILE_SIZES["smoke"]),
+    for params in (dads.method_params("deep_sad", dads.Fig2Config.for_profile("smoke")),
                    rlad.RLADGridConfig.for_profile("smoke").method_params("deep_sad", "yahoo_a1")):
         assert fields.items() <= params.items()
     det = DeepSAD(**PAPER_TEXT.switch(init="pytorch_default").estimator_params())

@@ -134,9 +134,9 @@ def test_authors_cells_carry_every_acting_field():
     quick = grid.build_configs("quick", datasets=["annthyroid"], methods=["iforest"], contaminations=[0.0],
                                data_sources={"annthyroid": "real"}, dads_protocol="authors_code")
     assert [c["seed"] for c in quick] == [1, 20, 42]
-    xgb = grid.method_params("xgboost", grid.PROFILE_SIZES["paper"], AUTHORS_CODE)
+    xgb = grid.method_params("xgboost", grid.Fig2Config(protocol=AUTHORS_CODE))
     assert xgb == {"learning_rate": 0.1, "n_estimators": 100, "max_depth": 3}
-    sad = grid.method_params("deep_sad", grid.PROFILE_SIZES["paper"], AUTHORS_CODE)
+    sad = grid.method_params("deep_sad", grid.Fig2Config(protocol=AUTHORS_CODE))
     assert (sad["n_epochs"], sad["ae_n_epochs"]) == (50, 150)
     assert (sad["batch_size"], sad["weight_decay"]) == (128, 0.5e-6)
     assert (sad["ae_lr"], sad["ae_weight_decay"], sad["lr"]) == (1e-4, 0.5e-3, 1e-3)

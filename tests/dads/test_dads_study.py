@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from semiad.dads import claims as dads_claims
 from semiad.dads import study as study
 from semiad.dads.protocol import AUTHORS_CODE, PAPER_TEXT
 
@@ -62,7 +63,7 @@ def test_study_rows_carry_protocol_and_feature_set(smoke_study):
     assert combos == {("authors_code", "authors"), ("paper_text", "clean21"),
                       ("authors_code | feature_set=clean21", "clean21"),
                       ("paper_text | feature_set=authors", "authors")}
-    table = study.feature_set_table(results)
+    table = dads_claims.feature_set_table(results)
     assert ("authors_code", "extra columns: change") in table.columns
     # means over the levels both column sets ran: the change is the difference of the two columns
     ctg = results[(results["metric"] == "auc_roc") & (results["method"] == "DADS")]
@@ -70,7 +71,7 @@ def test_study_rows_carry_protocol_and_feature_set(smoke_study):
     expected = by["paper_text | feature_set=authors"] - by["paper_text"]
     assert abs(table.loc["DADS", ("paper_text", "extra columns: change")] - expected) < 0.06
     assert table.loc["DADS"].notna().all()
-    claims = study.claims_by_arm(results)
+    claims = dads_claims.claims_by_arm(results)
     assert set(claims["protocol"]) == set(records) and claims["holds"].isin([True, False]).all()
     leaky = claims.loc[claims["ctg_columns"].str.startswith("authors"), "ctg_columns"]
     assert leaky.str.contains("leak").all()

@@ -252,6 +252,7 @@ def test_tiny_policy_run_is_deterministic_and_logs_a_curve():
 # ------------------------------------------------------------------------------------------ grid
 def test_smoke_grid_on_demo_data_caches_cae_weights(tmp_path):
     from semiad.core.cache import ResultCache
+    from semiad.residual_rl import claims
     from semiad.residual_rl import grid as R
 
     root = str(tmp_path / "res")
@@ -270,7 +271,9 @@ def test_smoke_grid_on_demo_data_caches_cae_weights(tmp_path):
     again, caes2, _ = R.run_residual_grid("smoke", data_dir=tmp_path, on_missing="demo", cache_root=root,
                                           progress=False, variants=("A", "C"))
     assert caes2[0]["finished_at"] == caes[0]["finished_at"]  # cached, not recomputed
-    assert len(R.check_claims(res)) == 3  # the claim (2) rows need all three variants
+    assert len(claims.check_claims(res)) == 3  # the claim (2) rows need all three variants
+    assert set(claims.cell_cost(res)["count"]) == {1, 2}  # one CAE cell, two policy cells
+    assert list(claims.cae_table(caes)["min_area"]) == [info["min_area"]]
     assert not R.learning_curves(policies).empty
 
 
@@ -283,3 +286,35 @@ def test_split_is_disjoint_and_stratified():
     assert len(split["labeled"]) == 3 and len(set(ds.test_defects[split["labeled"]])) == 3
     assert sorted(np.r_[split["labeled"], split["test"]].tolist()) == list(range(len(ds.test)))
     assert (ds.test_labels[split["labeled"]] == 1).all()
+
+
+# ---------------------------------------------------------------------------------------------- typed grid
+def test_quick_cells_are_the_committed_results_cells():
+    import pandas as pd
+
+    from semiad.core.cache import config_hash
+    from semiad.residual_rl.grid import ResidualGridConfig
+    from tests.conftest import REPO
+
+    caes, policies = ResidualGridConfig.for_profile("quick").cells({"bottle": "real"})
+    committed = pd.read_csv(REPO / "figures" / "residual_rl" / "mvtec_policy_vs_threshold" / "results.csv")
+    assert {config_hash(c) for c in caes + policies} == set(committed["cell"])
+    assert len(caes) == 3 and len(policies) == 9
+
+
+def test_grid_config_profiles_and_validation():
+    from semiad.residual_rl.grid import ResidualGridConfig
+
+    paper = ResidualGridConfig.for_profile("paper")
+    assert paper == ResidualGridConfig() and len(paper.categories) == 15 and paper.losses == ("l2", "ssim")
+    caes, policies = paper.cells()
+    assert len(caes) == 15 * 2 * 5 and len(policies) == 3 * len(caes)
+    small = ResidualGridConfig.for_profile("quick", size=64, labeled_fraction=0.2)
+    cae = small.cells()[0][0]
+    assert cae["cae"]["patch_size"] == 64 and cae["split"]["labeled_fraction"] == 0.2
+    for bad in ({"categories": ["bolt"]}, {"variants": ["D"]}, {"losses": ["l1"]}, {"labeled_fraction": 1.0},
+                {"seeds": [-1]}, {"size": 4}, {"cae_steps": 0}):
+        with pytest.raises(ValueError):
+            ResidualGridConfig.for_profile("quick", **bad)
+    with pytest.raises(ValueError, match="unknown"):
+        ResidualGridConfig.for_profile("quick", lr=1e-3)

@@ -189,7 +189,7 @@ class DADS(BaseDetector):
         self.buffer_size, self.learning_starts = buffer_size, learning_starts
         self.gamma, self.tau = gamma, tau
         self.detector_space = detector_space
-        self.env_kwargs = dict(env_kwargs or {})
+        self.env_kwargs = env_kwargs
         self.random_state = int(random_state)
         self.device = device
         self.adam_eps, self.max_grad_norm = adam_eps, max_grad_norm
@@ -252,8 +252,10 @@ class DADS(BaseDetector):
 
     # ------------------------------------------------------------------ contract
     def fit(self, X, y_semi=None, X_val=None, y_val=None, y_true=None) -> DADS:
-        """Train the agent on (X, y_semi); ``X_val, y_val`` select the best episode's policy;
-        ``y_true`` (optional) only feeds the promoted-precision diagnostic of ``history_``."""
+        """Train the agent on (X, y_semi) in four phases (``notebooks/dads/IMPLEMENTATION.md``);
+        ``X_val, y_val`` select the best episode's policy; ``y_true`` (optional) only feeds the
+        promoted-precision diagnostic of ``history_``."""
+        # ---- 1. data: the training rows are the states; A = labeled anomalies, U = the rest
         X, y_semi = check_inputs(X, y_semi)
         if X_val is not None:
             X_val, _ = check_inputs(X_val)
@@ -261,16 +263,20 @@ class DADS(BaseDetector):
             if len(np.unique(y_val)) < 2:
                 raise ValueError("y_val must contain normals and anomalies to select a policy by AUC")
         total = self.n_episodes * self.episode_length
-        with local_seed(self.random_state):
+        with local_seed(self.random_state):  # SB3's set_random_seed touches the global RNGs
+            # ---- 2. environment (pools A/T/U, detectors, rewards) and SAC agent (actor, twin critics)
             self.env_ = DADSEnv(X, y_semi, episode_length=self.episode_length, y_true=y_true,
-                                seed=self.random_state, **self.env_kwargs)
+                                seed=self.random_state, **(self.env_kwargs or {}))
             self.model_ = self._make_sac(total)
-            if self.detector_space == "embedding":
+            if self.detector_space == "embedding":  # detectors refit on the actor's hidden layer per reset
                 self.env_.set_embedding(lambda Z: self._actor_forward(Z.astype(np.float32), hidden=True))
+            # ---- 3. train: SB3's loop (random warm-up steps, then SAC updates); after every episode
+            # _EpisodeEnd logs the search and keeps the actor with the best validation AUC-ROC
             self.history_ = EpisodeLog()
             self.best_val_auc_, self.best_episode_ = -np.inf, self.n_episodes - 1
             self.best_actor_state_ = None
             self.model_.learn(total_timesteps=total, callback=_EpisodeEnd(self, X_val, y_val))
+            # ---- 4. the scorer: the kept actor's mean action (pi*(s), paper Sec. "SAC-Based Agent")
             if self.best_actor_state_ is not None:
                 self.model_.policy.actor.load_state_dict(self.best_actor_state_)
         self.is_fitted_ = True

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 import gymnasium as gym
 import numpy as np
@@ -238,42 +239,88 @@ class _KeepBestOnValidation(BaseCallback):
         self._evaluate()
 
 
+@dataclass(frozen=True)
+class DPLANArgs:
+    """DPLAN's hyperparameters, one field each (CleanRL-style): the paper's value (Pang et al., KDD 2021,
+    Sec. 3-4), the DADS authors' configuration of it where they set one (``shared/protocols/dads.md``;
+    :meth:`semiad.dads.protocol.DADSProtocol.baseline_params` switches to it), or ours."""
+
+    total_timesteps: int = 20_000
+    """Environment steps. Paper: 10 episodes of 2,000 steps; the DADS authors: the same."""
+    episode_length: int = 2000
+    """Steps per episode (truncated, never terminated). Paper: 2,000."""
+    p_anomaly: float = 0.5
+    """Probability that s_{t+1} is a labeled anomaly (g_a, Sec. 3.3). Paper: 0.5."""
+    subset_size: int = 1000
+    """Unlabeled candidates per g_u step (Sec. 3.3). Paper: 1,000 (ours: drawn with replacement)."""
+    distance_space: str = "representation"
+    """Where g_u measures distances: the Q-network's last hidden layer (paper) or ``"raw"``."""
+    intrinsic_space: str = "representation"
+    """Where the iForest of the intrinsic reward is fitted (Sec. 3.4.2): as ``distance_space``."""
+    false_alarm_reward: float = -1.0
+    """External reward for calling an unlabeled point anomalous (Sec. 3.4.1). Paper: -1."""
+    hidden_units: int = 20
+    """One hidden ReLU layer of the Q-network. Paper: 20; the DADS authors: 16."""
+    learning_rate: float = 2.5e-4
+    """Paper: 2.5e-4 (RMSprop; ours: SB3's Adam); the DADS authors: 3e-4."""
+    gamma: float = 0.99
+    """Discount. Paper: 0.99."""
+    buffer_size: int = 100_000
+    """Replay memory. Paper: 100,000 (capped at the run length)."""
+    batch_size: int = 64
+    """Minibatch. Paper: 64."""
+    learning_starts: int = 100
+    """Ours: random steps before the first update (SB3's default)."""
+    train_freq: int = 4
+    """Ours: one gradient step every 4 environment steps (Nature-DQN, SB3's default)."""
+    target_update_interval: int = 1_000
+    """Ours: 1,000 steps (paper and the DADS authors 10,000, which a 20,000-step run would use twice)."""
+    exploration_steps: int = 10_000
+    """Steps over which epsilon anneals linearly. Paper: 10,000."""
+    exploration_initial_eps: float = 1.0
+    """Paper: 1.0."""
+    exploration_final_eps: float = 0.1
+    """Paper: 0.1."""
+    select_by_validation: bool = True
+    """Ours (DADS-style model selection, not DPLAN): keep the Q-network with the best validation AUC-ROC
+    over episode ends when ``fit`` gets a labeled validation set."""
+
+    def __post_init__(self) -> None:
+        if self.total_timesteps < 1 or self.hidden_units < 1 or self.exploration_steps < 0:
+            raise ValueError("total_timesteps and hidden_units must be >= 1, exploration_steps >= 0")
+        _check_spaces(distance_space=self.distance_space, intrinsic_space=self.intrinsic_space)
+
+
+_ARGS = DPLANArgs()
+
+
 class DPLANDetector(BaseDetector):
     """DPLAN: DQN on :class:`DPLANEnv`; anomaly score = Q(s, anomaly) (Sec. 3.5).
 
-    Q-network (paper): an MLP with one hidden layer of ``hidden_units=20`` ReLU units and two
-    linear outputs. DQN settings: ``learning_rate=2.5e-4``, ``gamma=0.99``, replay memory
-    ``buffer_size=100_000``, ``batch_size=64``, epsilon-greedy annealed linearly from
-    ``exploration_initial_eps=1.0`` to ``exploration_final_eps=0.1`` over ``exploration_steps=10_000``
-    steps — all the paper's values; SB3's Adam replaces the paper's RMSprop. Defaults chosen for
-    affordable runs instead of the paper's: ``target_update_interval=1_000`` steps (paper 10,000,
-    which a 20,000-step run would use only twice), ``train_freq=4`` (one gradient step every four
-    environment steps, SB3/Nature-DQN default), ``learning_starts=100``.
-    ``total_timesteps=20_000`` = 10 episodes of ``episode_length=2000`` steps. Environment settings
-    ``p_anomaly``, ``subset_size``, ``distance_space``, ``intrinsic_space``, ``false_alarm_reward``:
-    see :class:`DPLANEnv`. Known normals (y_semi = +1) join D_u (DPLAN has no such label).
-
-    ``select_by_validation=True`` (default): when ``fit`` is given ``X_val, y_val`` (``y_val``
-    binary, 1 = anomaly, both classes present), the Q-network weights with the best validation
-    ROC-AUC over the episode ends (and the end of training) are kept, ``validation_auc_`` records
-    it — a DADS-style model selection, not part of DPLAN; without validation data (or with
-    ``select_by_validation=False``) the final weights are used. ``random_state`` seeds SB3 (network
-    init, exploration, replay sampling), the environment and its iForests; global RNGs are restored.
+    The keyword arguments are the fields of :class:`DPLANArgs` (each documented there: the paper's value
+    or ours), plus ``device`` and ``random_state``. Known normals (y_semi = +1) join D_u (DPLAN has no such
+    label). With ``select_by_validation`` and a labeled ``X_val, y_val`` (binary, both classes), ``fit``
+    keeps the Q-network with the best validation AUC-ROC over the episode ends and the end of training
+    (``validation_auc_``); otherwise the final weights. ``random_state`` seeds SB3 (network init,
+    exploration, replay sampling), the environment and its iForests; global RNGs are restored.
     """
 
     uses_labeled_anomalies = True
 
-    def __init__(self, total_timesteps: int = 20_000, episode_length: int = 2000, p_anomaly: float = 0.5,
-                 subset_size: int = 1000, distance_space: str = "representation",
-                 intrinsic_space: str = "representation", false_alarm_reward: float = -1.0,
-                 hidden_units: int = 20, learning_rate: float = 2.5e-4, gamma: float = 0.99,
-                 buffer_size: int = 100_000, batch_size: int = 64, learning_starts: int = 100,
-                 train_freq: int = 4, target_update_interval: int = 1_000, exploration_steps: int = 10_000,
-                 exploration_initial_eps: float = 1.0, exploration_final_eps: float = 0.1,
-                 select_by_validation: bool = True, device: str = "auto", random_state: int = 0):
-        if total_timesteps < 1 or hidden_units < 1 or exploration_steps < 0:
-            raise ValueError("total_timesteps and hidden_units must be >= 1, exploration_steps >= 0")
-        _check_spaces(distance_space=distance_space, intrinsic_space=intrinsic_space)
+    def __init__(self, total_timesteps: int = _ARGS.total_timesteps,
+                 episode_length: int = _ARGS.episode_length, p_anomaly: float = _ARGS.p_anomaly,
+                 subset_size: int = _ARGS.subset_size,
+                 distance_space: str = _ARGS.distance_space, intrinsic_space: str = _ARGS.intrinsic_space,
+                 false_alarm_reward: float = _ARGS.false_alarm_reward, hidden_units: int = _ARGS.hidden_units,
+                 learning_rate: float = _ARGS.learning_rate, gamma: float = _ARGS.gamma,
+                 buffer_size: int = _ARGS.buffer_size, batch_size: int = _ARGS.batch_size,
+                 learning_starts: int = _ARGS.learning_starts, train_freq: int = _ARGS.train_freq,
+                 target_update_interval: int = _ARGS.target_update_interval,
+                 exploration_steps: int = _ARGS.exploration_steps,
+                 exploration_initial_eps: float = _ARGS.exploration_initial_eps,
+                 exploration_final_eps: float = _ARGS.exploration_final_eps,
+                 select_by_validation: bool = _ARGS.select_by_validation, device: str = "auto",
+                 random_state: int = 0):
         self.total_timesteps = total_timesteps
         self.episode_length = episode_length
         self.p_anomaly = p_anomaly
@@ -295,6 +342,12 @@ class DPLANDetector(BaseDetector):
         self.select_by_validation = select_by_validation
         self.device = device
         self.random_state = random_state
+        _ = self.args  # validated once, here
+
+    @property
+    def args(self) -> DPLANArgs:
+        """This detector's hyperparameters as a validated :class:`DPLANArgs`."""
+        return DPLANArgs(**{f.name: getattr(self, f.name) for f in fields(DPLANArgs)})
 
     def make_env(self, X_unlabeled: np.ndarray, X_anomalies: np.ndarray) -> DPLANEnv:
         """The environment this detector trains on (exposed for inspection and tests)."""
@@ -303,50 +356,51 @@ class DPLANDetector(BaseDetector):
                         intrinsic_space=self.intrinsic_space, false_alarm_reward=self.false_alarm_reward)
 
     def fit(self, X, y_semi=None, X_val=None, y_val=None) -> DPLANDetector:
-        """Train the agent on ``(X, y_semi)``; ``X_val, y_val`` only matter with ``select_by_validation``."""
-        X, y_semi = check_inputs(X, y_semi)
-        validation = None
-        if self.select_by_validation and X_val is not None and y_val is not None:
-            X_val, _ = check_inputs(X_val)
-            y_val = np.asarray(y_val).ravel()
-            if y_val.shape != (len(X_val),) or set(np.unique(y_val)) != {0, 1}:
-                raise ValueError("y_val must be binary (1 = anomaly) with both classes, one per row of X_val")
-            validation = (X_val, y_val)
-        self._fit(X, y_semi, validation)
-        self.is_fitted_ = True
-        return self
+        """Train the agent on ``(X, y_semi)`` in four phases; ``X_val, y_val`` only matter with
+        ``select_by_validation``."""
+        from stable_baselines3 import DQN
 
-    def _fit(self, X: np.ndarray, y_semi: np.ndarray,
-             validation: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        args = self.args
+        # ---- 1. data: D_a = the labeled anomalies, D_u = everything else (known normals included)
+        X, y_semi = check_inputs(X, y_semi)
         is_anomaly = y_semi == KNOWN_ANOMALY
         if not is_anomaly.any():
             raise ValueError("DPLANDetector needs at least one labeled anomaly (y_semi == -1)")
         if is_anomaly.all():
             raise ValueError("DPLANDetector needs unlabeled rows besides the labeled anomalies")
-        from stable_baselines3 import DQN
-
+        validation = None
+        if args.select_by_validation and X_val is not None and y_val is not None:
+            X_val, _ = check_inputs(X_val)
+            y_val = np.asarray(y_val).ravel()
+            if y_val.shape != (len(X_val),) or set(np.unique(y_val)) != {0, 1}:
+                raise ValueError("y_val must be binary (1 = anomaly) with both classes, one per row of X_val")
+            validation = (X_val, y_val)
         with local_seed(self.random_state):  # SB3's set_random_seed touches the global RNGs
+            # ---- 2. environment (Sec. 3.3-3.4) and DQN agent (Sec. 3.5): Q-network, replay, epsilon
             env = self.make_env(X[~is_anomaly], X[is_anomaly])
             model = DQN(
-                "MlpPolicy", env, learning_rate=self.learning_rate, gamma=self.gamma,
-                buffer_size=min(self.buffer_size, self.total_timesteps), batch_size=self.batch_size,
-                learning_starts=self.learning_starts, train_freq=self.train_freq,
-                target_update_interval=self.target_update_interval,
-                exploration_fraction=min(1.0, self.exploration_steps / self.total_timesteps),
-                exploration_initial_eps=self.exploration_initial_eps,
-                exploration_final_eps=self.exploration_final_eps,
-                policy_kwargs={"net_arch": [self.hidden_units], "activation_fn": nn.ReLU},
+                "MlpPolicy", env, learning_rate=args.learning_rate, gamma=args.gamma,
+                buffer_size=min(args.buffer_size, args.total_timesteps), batch_size=args.batch_size,
+                learning_starts=args.learning_starts, train_freq=args.train_freq,
+                target_update_interval=args.target_update_interval,
+                exploration_fraction=min(1.0, args.exploration_steps / args.total_timesteps),
+                exploration_initial_eps=args.exploration_initial_eps,
+                exploration_final_eps=args.exploration_final_eps,
+                policy_kwargs={"net_arch": [args.hidden_units], "activation_fn": nn.ReLU},
                 seed=self.random_state, device=resolve_device(self.device), verbose=0)
             q_net = model.q_net
-            # the env embeds D_u with the *current* Q-network at every episode reset
+            # ---- 3. train: the env embeds D_u with the *current* Q-network at every episode reset
             env.set_representation(lambda data: q_hidden_features(q_net, data))
             callback = _KeepBestOnValidation(q_net, *validation) if validation is not None else None
-            model.learn(total_timesteps=self.total_timesteps, callback=callback)
+            model.learn(total_timesteps=args.total_timesteps, callback=callback)
+            # ---- 4. the scorer: the best Q-network on validation (else the last), Q(s, anomaly)
             if callback is not None and callback.best_state is not None:
                 q_net.load_state_dict(callback.best_state)
                 self.validation_auc_ = callback.best_auc
         env.set_representation(None)  # drop the closure over the network
         self.q_net_ = q_net.eval()
+        self.is_fitted_ = True
+        return self
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         return q_anomaly_scores(self.q_net_, X)

@@ -69,6 +69,32 @@ SAMPLING = ("ensemble", "random_detector")
 UNLABELED_REWARDS = ("paper", "signed")
 
 
+@dataclass(frozen=True)
+class SearchArgs:
+    """The environment's settings that are *not* a paper-vs-code difference (those are
+    :class:`semiad.dads.protocol.DADSProtocol` fields: th_score, th_conf, n_candidates, the detector mix,
+    ...), one field each, CleanRL-style: the paper's value, the authors' code's, or ours."""
+
+    pool_probs: tuple[float, float, float] = (0.2, 0.2, 0.6)
+    """P(draw from A, T, U). Paper: "a predefined probability distribution" (unstated); authors' code:
+    (0.2, 0.2, 0.6)."""
+    sampling: str = "ensemble"
+    """U draws: the best of the candidates by the average of IF, OC-SVM and HBOS (paper); or by one of the
+    three drawn at random per draw (``"random_detector"``, ours)."""
+    r_a: float = 1.0
+    """Multiplier of the supervised reward +-IF(s) for rows of A. Authors' code: 1."""
+    r_t: float = 1.0
+    """Multiplier of the reward IF(s) for the step that promotes a T row to A. Authors' code: 1."""
+    r_u: float = 1.0
+    """Multiplier of the unsupervised reward IF(s) for rows of U. Authors' code: 1."""
+    unlabeled_reward: str = "paper"
+    """``"paper"``: r_u * IF(s) whatever the action (paper text and authors' code); ``"signed"`` (ours):
+    reward agreeing with IF around 0.5."""
+
+
+_SEARCH = SearchArgs()
+
+
 class IndexPool:
     """A set of row indices with O(1) add / remove / uniform draw (swap-with-last removal).
 
@@ -189,9 +215,10 @@ class DADSEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, X, y_semi, *, th_score: float = 0.5, th_conf: int = 8,
-                 pool_probs: tuple[float, float, float] = (0.2, 0.2, 0.6), n_candidates: int = 50,
-                 sampling: str = "ensemble", r_a: float = 1.0, r_t: float = 1.0, r_u: float = 1.0,
-                 unlabeled_reward: str = "paper", episode_length: int = 5000,
+                 pool_probs: tuple[float, float, float] = _SEARCH.pool_probs, n_candidates: int = 50,
+                 sampling: str = _SEARCH.sampling, r_a: float = _SEARCH.r_a, r_t: float = _SEARCH.r_t,
+                 r_u: float = _SEARCH.r_u, unlabeled_reward: str = _SEARCH.unlabeled_reward,
+                 episode_length: int = 5000,
                  detector_max_fit: int = 2000, embed: Callable[[np.ndarray], np.ndarray] | None = None,
                  y_true=None, seed: int = 0, adaptive_th_conf: bool = False,
                  detector_mix: tuple[float, float, float, float] | None = None,

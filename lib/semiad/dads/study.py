@@ -12,13 +12,14 @@ FHR-pattern indicators are a one-hot copy of the expert's CLASS label (a leak), 
 * :func:`run_mechanism_ablation` switches one mechanism (:data:`MECHANISMS`, a group of protocol fields)
   at a time to the other preset's values, DADS only, at one contamination level.
 
-Claims are checked per arm by :func:`semiad.dads.grid.check_claims`.
+Claims are checked per arm by :func:`semiad.dads.claims.claims_by_arm`.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -104,7 +105,7 @@ def other_feature_set(protocol: DADSProtocol) -> DADSProtocol:
 
 def study_arms(profile: str = "quick", datasets=None) -> tuple[Arm, ...]:
     """The reproduction and the ablation on every panel; each with the other CTG columns on CTG alone."""
-    panels = tuple(dads.PROFILE_SIZES[check_profile(profile)]["datasets"] if datasets is None else datasets)
+    panels = dads.Fig2Config.for_profile(profile, datasets=datasets).datasets
     swap_levels = tuple(STUDY_SIZES[profile]["feature_set_contaminations"])
     arms = [Arm("reproduction", REPRODUCTION, panels, None), Arm("ablation", ABLATION, panels, None)]
     if CTG in panels:
@@ -194,35 +195,52 @@ def run_mechanism_ablation(profile: str = "quick", *, dataset: str = CTG, contam
     return runs, summary.round(2).reset_index(drop=True)
 
 
-def claims_by_arm(results: pd.DataFrame) -> pd.DataFrame:
-    """:func:`semiad.dads.grid.check_claims` for each protocol with its own CTG columns, and for
-    each with the other CTG columns (CTG claims only: the swap arms cover CTG alone)."""
-    out = []
-    for proto, sub in results.groupby("protocol", sort=False):
-        claims = dads.check_claims(sub)
-        if sub["dataset"].nunique() == 1:  # a swap arm: only the per-panel claims are meaningful
-            claims = claims[claims["claim"].str.contains(CTG) | claims["claim"].str.startswith("all methods")]
-        fs = ", ".join(sorted(set(sub.loc[sub["dataset"] == CTG, "feature_set"])))
-        leak = " (leak-assisted)" if "authors" in fs else ""
-        out.append(claims.assign(protocol=proto, role=sub["role"].iloc[0], ctg_columns=fs + leak))
-    columns = ["protocol", "role", "ctg_columns", "claim", "holds", "evidence"]
-    return pd.concat(out, ignore_index=True)[columns]
+# ---------------------------------------------------------------------------------------------
+# the notebook's set-up
+def open_notebook(profile: str, datasets=None, seeds=None, data_dir: str | os.PathLike | None = None,
+                  on_missing_data: str = "auto", output_dir=None) -> tuple[Path, tuple[str, ...], str]:
+    """Check the notebook's parameters and say what will run: the output folder (``figures/`` only for a
+    quick run on real data), the panels and the loaders' ``on_missing`` (``"auto"`` resolved); every
+    panel is loaded once here, so a missing file fails before any training, and demo data is announced."""
+    from semiad.core import plotting
+    from semiad.core.notebook import demo_banner
+    from semiad.core.paths import figure_dir
+    from semiad.core.provenance import resolve_on_missing
+
+    grid = dads.Fig2Config.for_profile(check_profile(profile), datasets=datasets, seeds=seeds)
+    on_missing = resolve_on_missing(on_missing_data, data_dir)  # "auto" -> "error" or "demo"
+    out = figure_dir(dads.PAPER, "fig2_contamination", output_dir, profile=profile)
+    plotting.set_style()
+    print(f"profile={profile}: panels={grid.datasets}, {len(grid.seeds or ()) or grid.n_seeds} seeds per "
+          f"protocol, DADS {grid.dads_episodes} episodes x {grid.dads_episode_length} SAC steps (both "
+          f"protocols), DPLAN {grid.rl_steps} steps, deep baselines {grid.deep_epochs} epochs (paper text; "
+          f"the authors' configurations are scaled by the same factor); CTG with the other column set at "
+          f"{STUDY_SIZES[profile]['feature_set_contaminations']}; output -> {out}")
+    demo_banner(dads.dataset_sources(grid.datasets, data_dir, on_missing))
+    substitutes = [p for p in grid.datasets if p not in dads.PAPER_DATASETS]
+    if substitutes:
+        print(f"Substitute panel(s) for the paper's HAR: {substitutes} (HAR needs a download: "
+              "load_multiclass('har') fetches and checks it)")
+    return out, grid.datasets, on_missing
 
 
-def feature_set_table(results: pd.DataFrame, metric: str = "auc_roc") -> pd.DataFrame:
-    """CTG: mean AUC (%) per method over the contamination levels both column sets ran, one column per
-    (protocol, feature set), and the change the 13 extra columns bring under each protocol."""
-    ctg = results[(results["dataset"] == CTG) & (results["metric"] == metric)]
-    ctg = ctg.assign(base=ctg["protocol"].str.split(" | ", regex=False).str[0])
-    parts = []
-    for _, g in ctg.groupby("base"):  # per base protocol, the levels both of its column sets ran
-        levels = set.intersection(*(set(f["contamination"]) for _, f in g.groupby("feature_set")))
-        parts.append(g[g["contamination"].isin(levels)])
-    ctg = pd.concat(parts)
-    table = ctg.groupby(["method", "base", "feature_set"])["value"].mean().mul(100).unstack(
-        ["base", "feature_set"])
-    for b in table.columns.get_level_values(0).unique():
-        if {(b, "authors"), (b, "clean21")} <= set(table.columns):
-            table[(b, "extra columns: change")] = table[(b, "authors")] - table[(b, "clean21")]
-    order = [m.label for m in dads.METHODS if m.label in table.index]
-    return table.loc[order].sort_index(axis=1).round(1)
+def dataset_table(panels, data_dir: str | os.PathLike | None = None,
+                  on_missing: str = "error") -> pd.DataFrame:
+    """Rows, columns and class counts of every panel as each protocol reads it (the authors read
+    annthyroid's UCI train file alone and CTG's 34 columns)."""
+    from semiad.dads.data import load_multiclass
+
+    variants = {"annthyroid": {"rows": "train_file"}, CTG: {"feature_set": "authors"}}
+    rows = [{"panel": p, "read as": "paper_text", **load_multiclass(p, data_dir, on_missing).stats()}
+            for p in panels]
+    rows += [{"panel": p, "read as": "authors_code",
+              **load_multiclass(p, data_dir, on_missing, **variants[p]).stats()}
+             for p in panels if p in variants]
+    return pd.DataFrame(rows).drop(columns=["source"])
+
+
+def cpu_minutes(results: pd.DataFrame) -> pd.DataFrame:
+    """Compute time (CPU minutes, summed over cells) per method and protocol; cached cells cost nothing."""
+    cells = results[results["metric"] == "auc_roc"]
+    minutes = cells.pivot_table(index="method", columns="protocol", values="runtime_s", aggfunc="sum") / 60
+    return minutes.round(2)

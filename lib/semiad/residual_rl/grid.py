@@ -27,8 +27,9 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,33 +50,147 @@ VARIANT_LABELS: dict[str, str] = {"A": "policy A (residual)", "B": "policy B (+ 
                                   "C": "policy C (+ image + SSIM)"}
 METHOD_ORDER: tuple[str, ...] = (BASELINE, *VARIANT_LABELS.values(), MAX_RESIDUAL, PIXEL)
 
-#: Sizes per profile (a profile changes sizes, never code paths).
+#: Policy input variants (abstract: the policy "can be further enhanced depending on the input").
+VARIANTS: tuple[str, ...] = tuple(VARIANT_LABELS)
+LOSSES: tuple[str, ...] = ("l2", "ssim")
+
+
+@dataclass(frozen=True)
+class ResidualGridConfig:
+    """The residual-map grid: CAE cells per (category, loss, seed), policy cells per (CAE, variant).
+
+    Only the abstract of Lee, Kim, Kang (ITC-CSCC 2022) survives: it fixes the data set (MVTec AD), the
+    CAE residual map and its threshold + minimum-area rule, and a deep-RL policy that replaces the rule.
+    Every size below is therefore either the MVTec AD CAE protocol (Bergmann et al., VISAPP 2019, Table 1;
+    :mod:`semiad.residual_rl.cae`) or ours, as each field says. The defaults are the ``paper`` profile;
+    ``smoke`` and ``quick`` change sizes only (:data:`PROFILE_SIZES`). :meth:`cells` gives the cell
+    dicts (the cache keys); validated once, where it is built.
+    """
+
+    # ---- the grid
+    categories: tuple[str, ...] = MVTEC_CATEGORIES
+    """Abstract: "the MVTec anomaly detection dataset" (its 15 categories)."""
+    size: int = 256
+    """Image side (pixels). Bergmann et al. (2019) train the MVTec AD CAEs at 256 px."""
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """Ours: five seeds (split, CAE and policy)."""
+    losses: tuple[str, ...] = LOSSES
+    """CAE losses: L2 and SSIM, the two CAE baselines of MVTec AD (Bergmann et al. 2019)."""
+    variants: tuple[str, ...] = VARIANTS
+    """Ours: policy input A residual map, B + image, C + image + SSIM map."""
+    # ---- split (ours: the abstract fixes none)
+    val_good_fraction: float = 0.1
+    """Ours: share of good training images held out from the CAE for the validation split."""
+    labeled_fraction: float = 0.1
+    """Ours: share of defective test images labeled (stratified over defect types, at least one)."""
+    # ---- threshold + minimum-area search (the rule: Bergmann et al.; the grid: ours)
+    n_thresholds: int = 30
+    """Ours: per-pixel thresholds searched."""
+    n_areas: int = 20
+    """Ours: minimum defect areas searched."""
+    max_area_fraction: float = 0.05
+    """Ours: largest minimum area searched, as a share of the image."""
+    # ---- CAE (Bergmann et al. 2019, Table 1 and Sec. 4)
+    patch_size: int = 128
+    """Training crop (pixels): Bergmann et al. train on 128 px patches (clipped to ``size``)."""
+    latent_dim: int = 100
+    """Latent size: 100 (Bergmann et al.)."""
+    width: float = 1.0
+    """Ours: channel-width multiplier of the 32-128 channel architecture (1 = theirs)."""
+    cae_steps: int = 20_000
+    """Ours: a step budget instead of epochs, so that a profile fixes the cost."""
+    cae_batch_size: int = 128
+    """Batch size: 128 (Bergmann et al.)."""
+    # ---- policy (ours: SB3 PPO, semiad.residual_rl.policy)
+    policy_timesteps: int = 65_536
+    """Ours: environment steps (one labeled decision each)."""
+    policy_n_steps: int = 512
+    """Ours: PPO rollout length."""
+    policy_batch_size: int = 128
+    """Ours: PPO minibatch."""
+    state_size: int = 128
+    """Ours: side of the pooled maps the policy sees."""
+
+    def __post_init__(self) -> None:
+        for name in ("categories", "seeds", "losses", "variants"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))  # frozen: normalise once, here
+        for c in self.categories:
+            if c not in MVTEC_CATEGORIES:
+                raise ValueError(f"unknown MVTec AD category {c!r}; choose from {MVTEC_CATEGORIES}")
+        for v in self.variants:
+            if v not in VARIANT_LABELS:
+                raise ValueError(f"unknown policy variant {v!r}; choose from {sorted(VARIANT_LABELS)}")
+        for loss in self.losses:
+            if loss not in LOSSES:
+                raise ValueError(f"unknown CAE loss {loss!r}; choose from {LOSSES}")
+        if any(not isinstance(s, (int, np.integer)) or s < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be non-negative integers, got {self.seeds}")
+        for name in ("val_good_fraction", "labeled_fraction", "max_area_fraction"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)!r}")
+        if int(self.size) != self.size or self.size < 8:
+            raise ValueError(f"size must be an integer >= 8, got {self.size!r}")
+        for name in ("n_thresholds", "n_areas", "patch_size", "latent_dim", "cae_steps", "cae_batch_size",
+                     "policy_timesteps", "policy_n_steps", "policy_batch_size", "state_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+
+    @classmethod
+    def for_profile(cls, profile: str = "quick", **overrides) -> ResidualGridConfig:
+        """The profile's sizes (:data:`PROFILE_SIZES`) on the paper-profile defaults, then ``overrides``;
+        an override of ``None`` keeps the profile's value (notebook parameters default to ``None``)."""
+        known = {f.name for f in fields(cls)}
+        if set(overrides) - known:
+            raise ValueError(f"unknown residual grid fields {sorted(set(overrides) - known)}; "
+                             f"known: {sorted(known)}")
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return cls(**{**PROFILE_SIZES[check_profile(profile)], **given})
+
+    def cae_params(self) -> dict:
+        """The ``cae`` entry of a CAE cell (:class:`~semiad.residual_rl.cae.CAETrainConfig` fields)."""
+        return {"patch_size": min(self.patch_size, int(self.size)), "latent_dim": self.latent_dim,
+                "width": self.width, "n_steps": self.cae_steps, "batch_size": self.cae_batch_size}
+
+    def policy_params(self) -> dict:
+        """The ``policy`` entry of a policy cell (:class:`~semiad.residual_rl.policy.ResidualPolicy`
+        arguments and the state size)."""
+        return {"total_timesteps": self.policy_timesteps, "n_steps": self.policy_n_steps,
+                "batch_size": self.policy_batch_size, "state_size": self.state_size}
+
+    def cells(self, data_sources: dict[str, str] | None = None) -> tuple[list[dict], list[dict]]:
+        """(CAE cells, policy cells): one CAE cell per (category, loss, seed), one policy cell per
+        (CAE cell, variant). ``data_sources``: ``"real"`` / ``"demo"`` per category (default real)."""
+        sources = data_sources or {}
+        split = {"val_good_fraction": self.val_good_fraction, "labeled_fraction": self.labeled_fraction}
+        search = {"n_thresholds": self.n_thresholds, "n_areas": self.n_areas,
+                  "max_area_fraction": self.max_area_fraction}
+        caes = [cae_config(c, self.size, loss, s, self.cae_params(), sources.get(c, "real"), split, search)
+                for c in self.categories for loss in self.losses for s in self.seeds]
+        policies = [policy_config(cfg, v, self.policy_params()) for cfg in caes for v in self.variants]
+        return caes, policies
+
+
+#: Per profile, the sizes that differ from the paper profile (the :class:`ResidualGridConfig` defaults);
+#: a profile changes sizes, never code paths.
 PROFILE_SIZES: dict[str, dict] = {
-    "smoke": {"categories": ("bottle",), "size": 32, "seeds": (0,), "losses": ("l2",),
-              "variants": ("A", "B", "C"),
-              "cae": {"patch_size": 32, "latent_dim": 32, "width": 0.5, "n_steps": 40, "batch_size": 8},
-              "policy": {"total_timesteps": 512, "n_steps": 64, "batch_size": 32, "state_size": 32}},
+    "smoke": {"categories": ("bottle",), "size": 32, "seeds": (0,), "losses": ("l2",), "patch_size": 32,
+              "latent_dim": 32, "width": 0.5, "cae_steps": 40, "cae_batch_size": 8, "policy_timesteps": 512,
+              "policy_n_steps": 64, "policy_batch_size": 32, "state_size": 32},
     "quick": {"categories": ("bottle",), "size": 128, "seeds": (0, 1, 2), "losses": ("l2",),
-              "variants": ("A", "B", "C"),
-              "cae": {"patch_size": 128, "latent_dim": 100, "width": 1.0, "n_steps": 1000, "batch_size": 16},
-              "policy": {"total_timesteps": 16384, "n_steps": 256, "batch_size": 64, "state_size": 64}},
-    "paper": {"categories": MVTEC_CATEGORIES, "size": 256, "seeds": (0, 1, 2, 3, 4), "losses": ("l2", "ssim"),
-              "variants": ("A", "B", "C"),
-              "cae": {"patch_size": 128, "latent_dim": 100, "width": 1.0, "n_steps": 20000,
-                      "batch_size": 128},
-              "policy": {"total_timesteps": 65536, "n_steps": 512, "batch_size": 128, "state_size": 128}},
+              "cae_steps": 1000, "cae_batch_size": 16, "policy_timesteps": 16384, "policy_n_steps": 256,
+              "policy_batch_size": 64, "state_size": 64},
+    "paper": {},
 }
-DEFAULT_SPLIT: dict[str, float] = {"val_good_fraction": 0.1, "labeled_fraction": 0.1}
-DEFAULT_SEARCH: dict[str, float] = {"n_thresholds": 30, "n_areas": 20, "max_area_fraction": 0.05}
 
 
 # ---------------------------------------------------------------------------------------------- configs
 def cae_config(category: str, size: int, loss: str, seed: int, cae: dict, data_source: str = "real",
                split: dict | None = None, search: dict | None = None) -> dict:
     """Config of one ``residual_cae`` cell (a dict of literals: it is the cache key)."""
+    split = split or {"val_good_fraction": 0.1, "labeled_fraction": 0.1}
+    search = search or {"n_thresholds": 30, "n_areas": 20, "max_area_fraction": 0.05}
     return {"task": "residual_cae", "category": category, "data_source": data_source, "size": int(size),
-            "loss": loss, "seed": int(seed), "split": dict(split or DEFAULT_SPLIT),
-            "cae": dict(cae), "search": dict(search or DEFAULT_SEARCH)}
+            "loss": loss, "seed": int(seed), "split": dict(split), "cae": dict(cae), "search": dict(search)}
 
 
 def policy_config(cae_cfg: dict, variant: str, policy: dict) -> dict:
@@ -89,35 +204,14 @@ def build_configs(profile: str = "quick", categories: Sequence[str] | None = Non
                   variants: Sequence[str] | None = None, size: int | None = None,
                   data_sources: dict[str, str] | None = None,
                   **split_overrides: float) -> tuple[list[dict], list[dict]]:
-    """(CAE cells, policy cells) of the grid; validates everything before anything runs."""
-    sizes = PROFILE_SIZES[check_profile(profile)]
-    categories = tuple(sizes["categories"] if categories is None else categories)
-    seeds = tuple(sizes["seeds"] if seeds is None else seeds)
-    losses = tuple(sizes["losses"] if losses is None else losses)
-    variants = tuple(sizes["variants"] if variants is None else variants)
-    size = int(sizes["size"] if size is None else size)
-    for c in categories:
-        if c not in MVTEC_CATEGORIES:
-            raise ValueError(f"unknown MVTec AD category {c!r}; choose from {MVTEC_CATEGORIES}")
-    for v in variants:
-        if v not in VARIANT_LABELS:
-            raise ValueError(f"unknown policy variant {v!r}; choose from {sorted(VARIANT_LABELS)}")
-    if any(not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
-        raise ValueError(f"seeds must be non-negative integers, got {seeds}")
-    split = {**DEFAULT_SPLIT, **split_overrides}
-    if set(split) != set(DEFAULT_SPLIT):
-        raise ValueError(f"unknown split parameters {sorted(set(split) - set(DEFAULT_SPLIT))}")
-    for k, v in split.items():
-        if not 0 < v < 1:
-            raise ValueError(f"{k} must be in (0, 1), got {v!r}")
-    cae = dict(sizes["cae"])
-    if cae["patch_size"] > size:
-        cae["patch_size"] = size
-    sources = data_sources or {}
-    caes = [cae_config(c, size, loss, s, cae, sources.get(c, "real"), split)
-            for c in categories for loss in losses for s in seeds]
-    policies = [policy_config(cfg, v, sizes["policy"]) for cfg in caes for v in variants]
-    return caes, policies
+    """(CAE cells, policy cells) of ``ResidualGridConfig.for_profile(profile, ...)`` (``None`` = the
+    profile's value; ``split_overrides``: ``val_good_fraction``, ``labeled_fraction``)."""
+    unknown = set(split_overrides) - {"val_good_fraction", "labeled_fraction"}
+    if unknown:
+        raise ValueError(f"unknown split parameters {sorted(unknown)}")
+    config = ResidualGridConfig.for_profile(profile, categories=categories, seeds=seeds, losses=losses,
+                                            variants=variants, size=size, **split_overrides)
+    return config.cells(data_sources)
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -303,23 +397,23 @@ def run_residual_grid(profile: str = "quick", *, categories: Sequence[str] | Non
                       backend: str = "loky", device: str = "cpu",
                       data_dir: str | os.PathLike | None = None, on_missing: str = "error",
                       cache_root: str | None = None, progress: bool = True,
-                      **split_overrides: float) -> tuple[pd.DataFrame, list[dict], list[dict]]:
-    """Run (or load from cache) the CAE cells, then the policy cells; return tidy results + records."""
-    sizes = PROFILE_SIZES[check_profile(profile)]
-    categories = tuple(sizes["categories"] if categories is None else categories)
-    size = int(sizes["size"] if size is None else size)
-    sources = dataset_sources(categories, size, data_dir, on_missing)
-    caes, policies = build_configs(profile, categories, seeds, losses, variants, size, sources,
-                                   **split_overrides)
+                      config: ResidualGridConfig | None = None,
+                      **overrides) -> tuple[pd.DataFrame, list[dict], list[dict]]:
+    """Run (or load from cache) the CAE cells, then the policy cells; return tidy results + records.
+    The grid is ``config``, or ``ResidualGridConfig.for_profile(profile, ...)`` built from the other
+    arguments (``overrides``: any further field, e.g. ``labeled_fraction``)."""
+    if config is None:
+        config = ResidualGridConfig.for_profile(profile, categories=categories, seeds=seeds, losses=losses,
+                                                variants=variants, size=size, **overrides)
+    sources = dataset_sources(config.categories, config.size, data_dir, on_missing)
+    caes, policies = config.cells(sources)
     runtime = runtime_options(data_dir, on_missing, device, cache_root)
     cae_records = run_grid(residual_cae_cell, caes, n_jobs=n_jobs, backend=backend, runtime=runtime,
-                           cache_root=cache_root,
-                           progress=progress, desc="CAE cells")
+                           cache_root=cache_root, progress=progress, desc="CAE cells")
     ok = {rec["hash"] for rec in cae_records if rec["status"] == "ok"}
     todo = [p for p in policies if config_hash(p["cae"]) in ok]
     policy_records = run_grid(residual_policy_cell, todo, n_jobs=n_jobs, backend=backend, runtime=runtime,
-                              cache_root=cache_root,
-                              progress=progress, desc="policy cells")
+                              cache_root=cache_root, progress=progress, desc="policy cells")
     return records_to_frame(cae_records + policy_records), cae_records, policy_records
 
 
@@ -351,81 +445,33 @@ def records_to_frame(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# ---------------------------------------------------------------------------------------------- summaries
-def summary_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± std over seeds per method and metric (values in %), one row per method."""
-    sub = results[results["metric"].isin(["accuracy", "f1", "auc_roc", "auc_roc_pixel"])]
-    agg = sub.groupby(["dataset", "setting", "method", "metric"])["value"].agg(["mean", "std", "count"])
-    agg[["mean", "std"]] *= 100
-    cell = agg["mean"].map("{:.1f}".format) + " ± " + agg["std"].fillna(0).map("{:.1f}".format)
-    table = cell.unstack("metric").reindex(columns=[c for c in ("accuracy", "f1", "auc_roc", "auc_roc_pixel")
-                                                    if c in set(sub["metric"])])
-    order = {m: i for i, m in enumerate(METHOD_ORDER)}
-    return table.sort_index(level="method", key=lambda idx: idx.map(lambda m: order.get(m, 99)))
+def open_notebook(profile: str, config: ResidualGridConfig, data_dir: str | os.PathLike | None = None,
+                  on_missing_data: str = "auto", output_dir=None) -> tuple[Path, str]:
+    """Check the notebook's parameters and say what will run: returns the output folder (``figures/`` only
+    for a quick run on real data) and the loaders' ``on_missing`` (``"auto"`` resolved); every category
+    is loaded once here, so a missing folder fails before any training, and demo data is announced."""
+    from semiad.core import plotting
+    from semiad.core.notebook import demo_banner
+    from semiad.core.paths import figure_dir
+    from semiad.core.provenance import resolve_on_missing
+
+    check_profile(profile)
+    on_missing = resolve_on_missing(on_missing_data, data_dir)  # "auto" -> "error" or "demo"
+    out = figure_dir(PAPER, NOTEBOOK, output_dir, profile=profile)
+    plotting.set_style()
+    print(f"profile={profile}: categories={config.categories}, size={config.size} px, seeds={config.seeds}, "
+          f"CAE {config.cae_params()}, policy {config.policy_params()}, output -> {out}")
+    demo_banner(dataset_sources(config.categories, config.size, data_dir, on_missing))
+    return out, on_missing
 
 
-def _means(results: pd.DataFrame, metric: str) -> pd.Series:
-    return results[results["metric"] == metric].groupby("method")["value"].mean()
+def dataset_table(config: ResidualGridConfig, data_dir: str | os.PathLike | None = None,
+                  on_missing: str = "error") -> pd.DataFrame:
+    """Image counts per category and split (train good; test good and per defect type)."""
+    return pd.DataFrame([load_mvtec(c, data_dir, config.size, on_missing).stats() for c in config.categories])
 
 
-def _wins(results: pd.DataFrame, method: str, other: str, metric: str = "accuracy") -> str:
-    """"k of n": runs (dataset, setting, seed) where ``method`` beats ``other`` on ``metric``."""
-    sub = results[results["metric"] == metric].pivot_table(index=["dataset", "setting", "seed"],
-                                                           columns="method", values="value")
-    if method not in sub or other not in sub:
-        return "0 of 0"
-    pair = sub[[method, other]].dropna()
-    return f"{int((pair[method] > pair[other]).sum())} of {len(pair)}"
-
-
-def check_claims(results: pd.DataFrame) -> pd.DataFrame:
-    """The abstract's two claims on our run (means over seeds and categories), with the evidence.
-
-    Each claim is checked twice: on the *decisions* (test accuracy, and F1 for claim 1: what the
-    threshold rule and the policy's greedy action output) and on the *ranking* (AUC-ROC of the
-    continuous scores), because the two can disagree.
-    """
-    acc, f1, auc = _means(results, "accuracy"), _means(results, "f1"), _means(results, "auc_roc")
-    a, b, c = (VARIANT_LABELS[k] for k in "ABC")
-    rows = []
-
-    def fmt(s: pd.Series, m: str) -> str:
-        return f"{100 * s.get(m, np.nan):.1f}"
-
-    if a in acc and BASELINE in acc:
-        rows.append({"claim": "(1) decisions: the policy on the residual map alone (A) beats the threshold + "
-                              "min-area rule on the same residual map (test accuracy and F1)",
-                     "holds": bool(acc[a] > acc[BASELINE] and f1[a] > f1[BASELINE]),
-                     "evidence": f"accuracy {fmt(acc, a)} vs {fmt(acc, BASELINE)}, more accurate in "
-                                 f"{_wins(results, a, BASELINE)} runs; F1 {fmt(f1, a)} vs "
-                                 f"{fmt(f1, BASELINE)} (%)"})
-        rows.append({"claim": "(1) ranking: policy A's P(anomalous) beats the baseline's score "
-                              "(test AUC-ROC)",
-                     "holds": bool(auc[a] > auc[BASELINE]),
-                     "evidence": f"AUC-ROC {fmt(auc, a)} vs {fmt(auc, BASELINE)} (%), higher in "
-                                 f"{_wins(results, a, BASELINE, 'auc_roc')} runs"})
-        best = max((m for m in (a, b, c) if m in acc), key=lambda m: acc[m])
-        rows.append({"claim": "(1') decisions: the best policy variant beats the threshold + min-area rule "
-                              "(test accuracy)",
-                     "holds": bool(acc[best] > acc[BASELINE]),
-                     "evidence": f"best: {best} {fmt(acc, best)} vs {fmt(acc, BASELINE)} (%), more accurate "
-                                 f"in {_wins(results, best, BASELINE)} runs"})
-    if all(m in acc for m in (a, b, c)):
-        rows.append({"claim": "(2) decisions: richer policy input helps — B (+ image) and C (+ image + SSIM) "
-                              "beat A (test accuracy)",
-                     "holds": bool(acc[b] > acc[a] and acc[c] > acc[a]),
-                     "evidence": f"accuracy A {fmt(acc, a)}, B {fmt(acc, b)}, C {fmt(acc, c)} (%)"})
-        rows.append({"claim": "(2) ranking: B and C beat A (test AUC-ROC)",
-                     "holds": bool(auc[b] > auc[a] and auc[c] > auc[a]),
-                     "evidence": f"AUC-ROC A {fmt(auc, a)}, B {fmt(auc, b)}, C {fmt(auc, c)} (%); B > A in "
-                                 f"{_wins(results, b, a, 'auc_roc')}, C > A in "
-                                 f"{_wins(results, c, a, 'auc_roc')} runs"})
-    out = pd.DataFrame(rows)
-    if not out.empty:
-        out.insert(1, "paper", "stated in the abstract; no numbers published")
-    return out
-
-
+# ---------------------------------------------------------------------------------------------- logs
 def learning_curves(policy_records: list[dict]) -> pd.DataFrame:
     """Per policy cell and evaluation: timesteps, mean training reward, balanced accuracy on the
     policy's own (validation) split and test AUC-ROC (diagnostic only)."""
