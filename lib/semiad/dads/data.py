@@ -47,14 +47,13 @@ import numpy as np
 import pandas as pd
 
 from semiad.core.data.registry import get_spec
-from semiad.core.data.resolve import DataNotFoundError, resolve_files
+from semiad.core.data.resolve import DataNotFoundError, check_on_missing, resolve_files
 
 #: Rows of annthyroid: both UCI files (ODDS's 7,200) or ``ann-train.data`` alone (the DADS authors' 3,772).
 ANNTHYROID_ROWS: tuple[str, ...] = ("train_and_test", "train_file")
 #: Loader names accepted by :func:`load_multiclass` (DADS Figure 2 sets and their substitutes).
 MULTICLASS_DATASETS: tuple[str, ...] = ("annthyroid", "cardiotocography", "shuttle_aad", "unsw_nb15",
                                         "har")
-ON_MISSING = ("error", "demo")
 DEMO_MULTICLASS_ROWS = 600
 
 #: Loader name -> registry entry (``data/registry.json``).
@@ -425,8 +424,7 @@ def load_multiclass(name: str, data_dir: str | os.PathLike | None = None, on_mis
     ``on_missing="demo"`` returns :func:`make_demo_multiclass` output when the files cannot be found or
     downloaded; ``"error"`` raises :class:`DataNotFoundError` naming the file, URL and fix.
     """
-    if on_missing not in ON_MISSING:
-        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+    check_on_missing(on_missing)
     key = _canonical(name)
     allowed = {"unsw_nb15": {"categorical"}, "cardiotocography": {"feature_set"},
                "annthyroid": {"rows"}}.get(key, set())

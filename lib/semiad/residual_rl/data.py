@@ -38,14 +38,20 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from semiad.core.data.registry import get_spec
-from semiad.core.data.resolve import ChecksumError, DataNotFoundError, candidate_dirs, sha256_of, verify
+from semiad.core.data.resolve import (
+    ChecksumError,
+    DataNotFoundError,
+    candidate_dirs,
+    check_on_missing,
+    sha256_of,
+    verify,
+)
 
 #: The 15 categories of MVTec AD (Bergmann et al., CVPR 2019).
 MVTEC_CATEGORIES: tuple[str, ...] = (
     "bottle", "cable", "capsule", "carpet", "grid", "hazelnut", "leather", "metal_nut", "pill", "screw",
     "tile", "toothbrush", "transistor", "wood", "zipper")
 MVTEC_HOMEPAGE = "https://www.mvtec.com/company/research/datasets/mvtec-ad"
-ON_MISSING = ("error", "demo")
 GOOD = "good"
 #: Registry entry whose pinned file is the SHA256SUMS of the project's shared bottle copy.
 _SUMS_ENTRY = "mvtec_ad_bottle_256"
@@ -209,8 +215,7 @@ def load_mvtec(category: str = "bottle", data_dir: str | os.PathLike | None = No
     ``on_missing="demo"`` returns the synthetic stand-in (:func:`make_demo_mvtec`) when the folder
     is not found; ``"error"`` raises :class:`DataNotFoundError` with the download instructions.
     """
-    if on_missing not in ON_MISSING:
-        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+    check_on_missing(on_missing)
     if int(size) != size or size < 8:
         raise ValueError(f"size must be an integer >= 8, got {size!r}")
     try:

@@ -51,9 +51,15 @@ import numpy as np
 import pandas as pd
 
 from semiad.core.data.registry import get_spec
-from semiad.core.data.resolve import ChecksumError, DataNotFoundError, candidate_dirs, sha256_of, verify
+from semiad.core.data.resolve import (
+    ChecksumError,
+    DataNotFoundError,
+    candidate_dirs,
+    check_on_missing,
+    sha256_of,
+    verify,
+)
 
-ON_MISSING = ("error", "demo")
 YAHOO_BENCHMARKS = ("A1", "A2")
 #: Loader names of :func:`load_benchmark` -> registry entries in ``data/registry.json``.
 TIMESERIES_DATASETS: dict[str, str] = {"yahoo_a1": "yahoo_s5_a1", "yahoo_a2": "yahoo_s5_a2",
@@ -380,8 +386,7 @@ def load_yahoo(benchmark: str = "A1", data_dir: str | os.PathLike | None = None,
     benchmark = benchmark.upper()
     if benchmark not in YAHOO_BENCHMARKS:
         raise ValueError(f"benchmark must be one of {YAHOO_BENCHMARKS}, got {benchmark!r}")
-    if on_missing not in ON_MISSING:
-        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+    check_on_missing(on_missing)
     name = f"yahoo_{benchmark.lower()}"
     folder = _find_yahoo_folder(benchmark, data_dir)
     if folder is None:
@@ -455,8 +460,7 @@ def load_kpi(data_dir: str | os.PathLike | None = None, on_missing: str = "error
     data raises :class:`DataNotFoundError` naming the fix, or with ``on_missing="demo"`` returns
     :func:`make_demo_collection` (``source="demo"``).
     """
-    if on_missing not in ON_MISSING:
-        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+    check_on_missing(on_missing)
     for base in candidate_dirs(data_dir):
         folder = base / "kpi" / "phase2_train"
         if folder.is_dir() and any(folder.glob("*.csv.gz")):

@@ -43,6 +43,18 @@ class ChecksumError(ValueError):
     """A dataset file exists but its sha256 does not match the registry."""
 
 
+#: What a loader does when a configured data set is missing: ``"error"`` (name the files and the fix) or
+#: ``"demo"`` (fall back to the embedded stand-in, announced). Notebooks also take ``"auto"``
+#: (:func:`semiad.core.provenance.resolve_on_missing` turns it into one of these).
+ON_MISSING: tuple[str, ...] = ("error", "demo")
+
+
+def check_on_missing(on_missing: str) -> None:
+    """A clear error for an ``on_missing`` that no loader understands (before any file is read)."""
+    if on_missing not in ON_MISSING:
+        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+
+
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -10,12 +10,11 @@ import scipy.io
 
 from semiad.core.data.demo import make_demo_tabular
 from semiad.core.data.registry import get_spec, list_datasets
-from semiad.core.data.resolve import DataNotFoundError, resolve_files
+from semiad.core.data.resolve import DataNotFoundError, check_on_missing, resolve_files
 
 #: Deep SAD Table 1, in the paper's order.
 ODDS_DATASETS: tuple[str, ...] = ("arrhythmia", "cardio", "satellite", "satimage-2", "shuttle",
                                   "thyroid")
-ON_MISSING = ("error", "demo")
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,7 @@ def load_odds(name: str, data_dir: str | os.PathLike | None = None, on_missing: 
     share, far fewer rows) when the real file cannot be found or downloaded; the result's
     ``source`` is then ``"demo"`` so notebooks can show their banner. ``"error"`` re-raises.
     """
-    if on_missing not in ON_MISSING:
-        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+    check_on_missing(on_missing)
     spec = get_spec(name)
     if spec.kind != "odds_mat":
         raise ValueError(f"{name!r} is not an ODDS dataset; ODDS sets: {list_datasets('odds_mat')}")
