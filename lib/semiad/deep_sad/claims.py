@@ -183,8 +183,8 @@ def odds_paper_vs_ours(page: Page, results: pd.DataFrame, table: str) -> tuple[p
     comparison.to_csv(page.out / "comparison.csv", index=False)
     ran = comparison.dropna(subset=["ours_mean"])
     within = ran["within_paper_std"].astype(bool)
-    print(f"{within.sum()} of {len(ran)} {table.capitalize()} cells we ran lie within the paper's std; "
-          f"median |delta| = {ran['delta'].abs().median():.1f} AUC points.")
+    print(f"{within.sum()} of {len(ran)} Table {table.removeprefix('table')} cells we ran lie within the "
+          f"paper's std; median |delta| = {ran['delta'].abs().median():.1f} AUC points.")
     keep = ["dataset", "method", "paper_mean", "paper_std", "ours_mean", "ours_std", "delta"]
     keep += ["chosen_variant"] if "chosen_variant" in ran else []
     return comparison, ran.loc[~within, keep].round(1)
@@ -205,8 +205,8 @@ def split_effect(page: Page, results: pd.DataFrame, methods=odds.TABLE2_METHODS,
                           **page.run_kwargs())
     effect = pa.column_effect(results, rerun, reported=reported)
     effect.to_csv(page.out / "split_effect.csv", index=False)
-    print(_within_counts(effect), f"of {len(effect)} {reported[-6:].capitalize()} cells within the "
-          "paper's std")
+    print(_within_counts(effect), f"of {len(effect)} Table {reported.removeprefix('deep_sad_table')} cells "
+          "within the paper's std")
     return effect
 
 
