@@ -19,13 +19,12 @@ def odds_grid(profile: str = "quick", *, datasets=None, seeds=None, methods=None
     from semiad.core.detectors.protocol import DEFAULT
     from semiad.deep_sad import odds
 
-    sizes = odds.PROFILE_SIZES[odds.check_profile(profile)]
-    datasets = tuple(sizes["datasets"] if datasets is None else datasets)
-    sources = odds.dataset_sources(datasets, data_dir, on_missing)
-    n_rows = odds._n_rows(datasets, data_dir, on_missing, sizes["max_rows"])
-    methods = odds.TABLE2_METHODS if methods is None else methods
-    configs = odds.build_configs(profile, datasets, seeds, methods, sources, n_rows,
-                                 DEFAULT if training is None else training, **protocol_overrides)
+    grid = odds.OddsConfig.for_profile(profile, datasets=datasets, seeds=seeds, **protocol_overrides)
+    sources = odds.dataset_sources(grid.datasets, data_dir, on_missing)
+    n_rows = odds._n_rows(grid.datasets, data_dir, on_missing, grid.max_rows)
+    configs = odds.build_configs(grid, methods=odds.TABLE2_METHODS if methods is None else methods,
+                                 data_sources=sources, n_rows=n_rows,
+                                 training=DEFAULT if training is None else training)
     return [(odds.pretrain_autoencoder_cell, [c for c in configs if c["task"] == "odds_ae"]),
             (odds.odds_cell, [c for c in configs if c["task"] == "odds"])]
 
@@ -59,10 +58,9 @@ def image_sensitivity_grid(kind: str, profile: str = "quick", *, datasets=None, 
 
     if kind not in ("eta", "rep_dim"):
         raise ValueError(f"kind must be 'eta' or 'rep_dim', got {kind!r}")
-    sizes = dsi.PROFILE_SIZES[dsi.check_profile(profile)]
     datasets = dsi._datasets(profile, datasets)
     if values is None:
-        values = sizes["values"].get(kind, dsi.ETAS if kind == "eta" else dsi.REP_DIMS)
+        values = dsi.image_config(profile).values(kind)
     settings = [s for ds in datasets for s in dsi.experiments(ds, "sensitivity", profile)]
     if kind == "eta":
         methods = dsi.methods_by_label(["Deep SAD"]) if methods is None else methods
@@ -77,11 +75,10 @@ def dads_grid(profile: str = "quick", *, datasets=None, contaminations=None, see
     """DADS Fig. 2 (``run_dads_grid``)."""
     from semiad.dads import grid as dads
 
-    sizes = dads.PROFILE_SIZES[dads.check_profile(profile)]
-    datasets = tuple(sizes["datasets"] if datasets is None else datasets)
-    sources = dads.dataset_sources(datasets, data_dir, on_missing)
-    return [(dads.dads_cell, dads.build_configs(profile, datasets, contaminations, seeds, methods, sources,
-                                                dads_protocol=dads_protocol, **protocol_overrides))]
+    config = dads.Fig2Config.for_profile(profile, datasets=datasets, contaminations=contaminations,
+                                         seeds=seeds, methods=methods, protocol=dads_protocol,
+                                         **protocol_overrides)
+    return [(dads.dads_cell, config.cells(dads.dataset_sources(config.datasets, data_dir, on_missing)))]
 
 
 _RLAD_DEFAULT = object()
@@ -111,15 +108,14 @@ def uainets_grid(profile: str, datasets, methods, *, seeds=None, budget="profile
 
 
 def residual_grid(profile: str = "quick", *, categories=None, seeds=None, losses=None, variants=None,
-                  size=None, data_dir=None, on_missing: str = "error",
-                  **split_overrides: float) -> list[Stage]:
+                  size=None, data_dir=None, on_missing: str = "error", **overrides) -> list[Stage]:
     """RL on residual maps (``run_residual_grid``): CAE cells, then policy cells."""
     from semiad.residual_rl import grid as residual
 
-    sizes = residual.PROFILE_SIZES[residual.check_profile(profile)]
-    categories = tuple(sizes["categories"] if categories is None else categories)
-    size = int(sizes["size"] if size is None else size)
-    sources = residual.dataset_sources(categories, size, data_dir, on_missing)
-    caes, policies = residual.build_configs(profile, categories, seeds, losses, variants, size, sources,
-                                            **split_overrides)
+    config = residual.ResidualGridConfig.for_profile(profile, categories=categories, seeds=seeds,
+                                                     losses=losses, variants=variants, size=size, **overrides)
+    caes, policies = config.cells(residual.dataset_sources(config.categories, config.size, data_dir,
+                                                           on_missing))
     return [(residual.residual_cae_cell, caes), (residual.residual_policy_cell, policies)]
+
+

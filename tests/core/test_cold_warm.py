@@ -73,9 +73,9 @@ def test_uainets_cell(tmp_path):
 def test_residual_policy_cell(tmp_path):
     from semiad.residual_rl import grid as residual
 
-    sizes = residual.PROFILE_SIZES["smoke"]
-    category = sizes["categories"][0]
-    sources = residual.dataset_sources([category], sizes["size"], None, ON_MISSING)
+    smoke = residual.ResidualGridConfig.for_profile("smoke")
+    category = smoke.categories[0]
+    sources = residual.dataset_sources([category], smoke.size, None, ON_MISSING)
     cae_cells, policy_cells = residual.build_configs("smoke", [category], seeds=(0,), data_sources=sources)
     _cold_warm_worker(residual.residual_policy_cell, policy_cells[0], policy_cells[-1], tmp_path,
                       has_artifact=True)
@@ -84,7 +84,7 @@ def test_residual_policy_cell(tmp_path):
 def test_dads_cell(tmp_path):
     from semiad.dads import grid as dads
 
-    ds = dads.PROFILE_SIZES["smoke"]["datasets"][0]
+    ds = dads.Fig2Config.for_profile("smoke").datasets[0]
     sources = dads.dataset_sources([ds], None, ON_MISSING)
     cfgs = dads.build_configs("smoke", datasets=[ds], seeds=(0,), data_sources=sources)
     cell = next(c for c in cfgs if c["method"] == "dads")

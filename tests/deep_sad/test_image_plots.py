@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from semiad.deep_sad import image_figures as P  # noqa: E402
+from semiad.deep_sad.claims import claims_check  # noqa: E402
 from semiad.deep_sad.images import point_summary, wilcoxon_first_second  # noqa: E402
 
 XS = (0.0, 0.05, 0.1)
@@ -147,7 +148,7 @@ def test_table_mean_std_has_every_column_and_marks_the_best(frames):
 
 def test_claims_and_scatter_comparison(frames):
     results, summary, w = frames
-    claims = P.claims_check(summary, "labeled", ["SSAD Hybrid", "Supervised Classifier", "Deep SAD"])
+    claims = claims_check(summary, "labeled", ["SSAD Hybrid", "Supervised Classifier", "Deep SAD"])
     best = claims[claims["claim"].str.startswith("Deep SAD performs best")].set_index("dataset")["holds_ours"]
     assert bool(best["mnist"]) is True
     sup = claims[claims["claim"].str.startswith("Supervised is vulnerable")]
@@ -163,3 +164,17 @@ def test_claims_and_scatter_comparison(frames):
 def test_fmt_x_and_positions():
     assert [P.fmt_x(v) for v in (0, 0.05, 1.0, 100.0)] == ["0", ".05", "1", "100"]
     assert P.x_positions([0.1, 0.0, 0.1, 100]) == {0.0: 0, 0.1: 1, 100.0: 2}
+
+
+def test_sensitivity_verdicts_follow_the_paper_std_and_the_rank_correlation():
+    from semiad.deep_sad.claims import _verdict
+
+    eta = pd.Series({"dataset": "mnist", "ours_mean": 91.2, "paper_mean": 91.2, "paper_std": 4.9,
+                     "curve_spread": 4.8, "n_points": 5})
+    assert _verdict(eta, "eta").endswith("'fairly robust' holds")
+    assert _verdict(pd.Series({**eta, "curve_spread": 10.4}), "eta").endswith("is doubtful")
+    d = pd.Series({"dataset": "mnist", "method": "Deep SAD", "rep_dim": 32.0, "ours_mean": 91.2,
+                   "paper_mean": 91.2, "paper_std": 4.9, "spearman_auc_vs_d": 0.89,
+                   "last_gain_below_first": True})
+    assert _verdict(d, "rep_dim").endswith("holds")
+    assert _verdict(pd.Series({**d, "spearman_auc_vs_d": -0.1}), "rep_dim").endswith("not shown")

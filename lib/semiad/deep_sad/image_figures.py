@@ -7,8 +7,9 @@ Everything here works on the tidy frames of :mod:`semiad.deep_sad.images` (``res
   dataset, a star where the 1st and 2nd best differ significantly, the paper's means dashed.
 * :func:`sensitivity_curve` — Figs. 5-6: the same over eta or d, with the paper's value at the default.
 * :func:`first_vs_second_scatter` — Figs. 7-9: per experiment the AUC of the 1st (y) vs the 2nd method (x).
-* :func:`table_mean_std`, :func:`comparison_summary`, :func:`claims_check`, :func:`sensitivity_comparison`,
-  :func:`scatter_comparison` — the tables the notebooks print next to the figures.
+* :func:`table_mean_std`, :func:`comparison_summary`, :func:`sensitivity_comparison`,
+  :func:`scatter_comparison` — the tables the notebooks print next to the figures (the claim checks are in
+  :mod:`semiad.deep_sad.claims`).
 
 x values are drawn at evenly spaced categorical positions labelled with their values (the paper's
 gamma grids {0, .01, .05, .1, .2}, eta in {1e-2, ..., 1e2} and d in {16, ..., 512} are all log-like).
@@ -339,73 +340,6 @@ def paper_summary(scenario: str, datasets: Sequence[str] | None = None) -> pd.Da
 def _mean(summary: pd.DataFrame, method: str, x: float) -> float:
     v = summary.loc[(summary["method"] == method) & (summary["x"].astype(float) == float(x)), "mean"]
     return float(v.iloc[0]) if len(v) else float("nan")
-
-
-def _ranked_first(summary: pd.DataFrame, x: float, columns: Sequence[str]) -> str | None:
-    at = summary[(summary["x"].astype(float) == float(x)) & summary["method"].isin(columns)]
-    return None if at.empty else str(at.sort_values("mean", ascending=False)["method"].iloc[0])
-
-
-def _claims_one(s: pd.DataFrame, scenario: str, columns: Sequence[str]) -> list[tuple[str, bool | None, str]]:
-    """(claim, holds, evidence) of the Results paragraph (Sec. 4.2) for one dataset's summary."""
-    xs = sorted(s["x"].astype(float).unique())
-    lab = [x for x in xs if x > 0]  # points with labeled anomalies / known classes
-    out: list[tuple[str, bool | None, str]] = []
-    if scenario in ("labeled", "pollution", "known_classes") and lab:
-        firsts = [_ranked_first(s, x, columns) for x in lab]
-        n = sum(f == "Deep SAD" for f in firsts)
-        out.append(("Deep SAD performs best (1st of the figure's methods)", n > len(lab) / 2,
-                    f"1st at {n}/{len(lab)} points with x > 0"))
-    if scenario == "labeled":
-        lo, hi = (lab[0], lab[-1]) if lab else (None, None)
-        if lo is not None:
-            sup, sad = _mean(s, "Supervised Classifier", lo), _mean(s, "Deep SAD", lo)
-            out.append(("Supervised is vulnerable with little labeled data (below Deep SAD at the smallest "
-                        "gamma_l > 0)", bool(sup < sad) if sup == sup else None,
-                        f"gamma_l={fmt_x(lo)}: supervised {sup:.1f} vs Deep SAD {sad:.1f}"))
-            d0, d1 = _mean(s, "Deep SAD", xs[0]), _mean(s, "Deep SAD", hi)
-            out.append(("Deep SAD takes advantage of labeled anomalies (AUC rises from gamma_l=0)",
-                        bool(d1 > d0) if hi != xs[0] else None, f"{d0:.1f} -> {d1:.1f}"))
-            ranks = [s[(s["x"] == x) & s["method"].isin(columns)].sort_values("mean", ascending=False)
-                     ["method"].tolist() for x in lab]
-            top3 = sum("SSAD Hybrid" in r[:3] for r in ranks)
-            out.append(("Hybrid SSAD also performs well (top 3)", top3 > len(lab) / 2,
-                        f"top 3 at {top3}/{len(lab)} points"))
-    if scenario == "pollution" and len(xs) > 1:
-        drops = {m: _mean(s, m, xs[0]) - _mean(s, m, xs[-1]) for m in columns}
-        drops = {m: d for m, d in drops.items() if d == d}
-        fell = sum(d > 0 for d in drops.values())
-        out.append(("All methods decrease with increasing pollution", fell == len(drops),
-                    f"{fell}/{len(drops)} methods lower at gamma_p={fmt_x(xs[-1])} than at {fmt_x(xs[0])}"))
-        if "Deep SAD" in drops:
-            robust = min(drops, key=drops.get)
-            out.append(("Deep SAD is the most robust (smallest drop)", robust == "Deep SAD",
-                        f"smallest drop: {robust} ({drops[robust]:.1f}); Deep SAD {drops['Deep SAD']:.1f}"))
-    if scenario == "known_classes" and len(lab) > 1:
-        d0, d1 = _mean(s, "Deep SAD", lab[0]), _mean(s, "Deep SAD", lab[-1])
-        out.append(("More diverse labeled anomalies -> better (Deep SAD, k_l up)", bool(d1 > d0),
-                    f"k_l={fmt_x(lab[0])}: {d0:.1f} -> k_l={fmt_x(lab[-1])}: {d1:.1f}"))
-        gap = [max(s.loc[(s["x"] == x) & s["method"].isin(columns), "mean"])
-               - _mean(s, "Supervised Classifier", x) for x in (lab[0], lab[-1])]
-        out.append(("Supervised catches up as k_l grows (gap to the best shrinks)",
-                    bool(gap[1] < gap[0]) if gap[0] == gap[0] else None,
-                    f"gap {gap[0]:.1f} -> {gap[1]:.1f} AUC points"))
-    return out
-
-
-def claims_check(summary: pd.DataFrame, scenario: str, columns: Sequence[str],
-                 paper: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Which claims of the paper's Results paragraph hold in ``summary`` (per dataset); with ``paper``
-    (:func:`paper_summary`) the same checks on the paper's numbers, at the same x values, side by side."""
-    rows = []
-    for ds, s in summary.groupby("dataset"):
-        theirs = {}
-        if paper is not None:
-            p = paper[(paper["dataset"] == ds) & paper["x"].isin(s["x"].astype(float).unique())]
-            theirs = {c: h for c, h, _ in _claims_one(p, scenario, columns)} if len(p) else {}
-        rows += [{"dataset": ds, "claim": c, "holds_ours": h, "evidence_ours": e,
-                  "holds_paper": theirs.get(c)} for c, h, e in _claims_one(s, scenario, columns)]
-    return pd.DataFrame(rows, columns=["dataset", "claim", "holds_ours", "evidence_ours", "holds_paper"])
 
 
 def sensitivity_comparison(summary: pd.DataFrame, kind: str,

@@ -47,7 +47,7 @@ import os
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -94,28 +94,135 @@ PAPER = "deep_sad"
 AE_TASK, CELL_TASK = "deep_sad_images_ae", "deep_sad_images"
 ON_MISSING = ("error", "demo")
 
-#: Sizes per profile (module docstring). ``epochs`` / ``ae_epochs`` with the lr drop (x0.1) at ``milestone``.
-PROFILE_SIZES: dict[str, dict] = {
-    "smoke": {"datasets": ("mnist",), "scatter_datasets": ("mnist",), "normal_classes": (0,), "n_known": 1,
-              "seeds": (0,), "iii_seeds": (0,), "max_normal": 200, "max_test": 1000, "epochs": 4,
-              "ae_epochs": 2, "milestone": 2, "shallow_max_train": 150, "kde_max_train": 150,
-              "ssad_max_train": 100,
-              "values": {"labeled": (0.0, 0.05), "pollution": (0.0, 0.1), "known_classes": (0, 1),
-                         "eta": (0.01, 100.0), "rep_dim": (16, 32)}},
-    "quick": {"datasets": ("mnist", "fashion_mnist"), "scatter_datasets": ("mnist",),
-              "normal_classes": (0, 3), "n_known": 1, "seeds": (0,), "iii_seeds": (0,), "max_normal": 2000,
-              "max_test": None, "epochs": 15, "ae_epochs": 15, "milestone": 10, "shallow_max_train": 1000,
-              "kde_max_train": 500, "ssad_max_train": 500,
-              "values": {}},
-    "paper": {"datasets": IMAGE_DATASETS, "scatter_datasets": ("cifar10",), "normal_classes": CLASSES,
-              "n_known": 9, "seeds": (0,), "iii_seeds": tuple(range(10)), "max_normal": None,
-              "max_test": None, "epochs": 150, "ae_epochs": 150, "milestone": 50, "shallow_max_train": 10000,
-              "kde_max_train": 10000, "ssad_max_train": 5000,
-              "values": {}},
-}
 #: Sec. 4.3: eta in {1e-2, ..., 1e2} (Fig. 5) and d in {2^4, ..., 2^9} (Fig. 6).
 ETAS: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0)
 REP_DIMS: tuple[int, ...] = (16, 32, 64, 128, 256, 512)
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """The image grid of Figs. 2-9 and Tables 3-5 (Sec. 4.2-4.3, App. C-E): experiments and their sizes.
+
+    Built per profile by :meth:`for_profile` (module docstring: what ``quick`` and ``smoke`` reduce) and
+    validated once, here; :func:`experiments` and :func:`cells_for` build the cell dicts from it (the
+    cache keys are those dicts). Each default is the paper's value, cited beside it; the row caps of the
+    shallow raw methods are ours. The training protocol of the CAE, Deep SAD and Deep SVDD is a separate
+    typed value (:class:`~semiad.core.detectors.protocol.TrainingProtocol`).
+    """
+
+    #: Sec. 4.1: MNIST, Fashion-MNIST and CIFAR-10.
+    datasets: tuple[str, ...] = IMAGE_DATASETS
+    #: App. A.2: Figs. 7-9 are on CIFAR-10 only.
+    scatter_datasets: tuple[str, ...] = ("cifar10",)
+    #: Sec. 4.2: each of the ten classes is the normal class once.
+    normal_classes: tuple[int, ...] = CLASSES
+    #: Sec. 4.2 (i), (ii): each of the nine other classes is the known anomaly class once (90 experiments).
+    n_known: int = 9
+    #: Sec. 4.2 (i), (ii): one seed per (normal class, known class).
+    seeds: tuple[int, ...] = (0,)
+    #: Sec. 4.2 (iii): "10 seeds" per normal class, known classes drawn per seed (100 experiments).
+    iii_seeds: tuple[int, ...] = tuple(range(10))
+    #: Sec. 4.2: every training image of the normal class (None = all; ours: a seeded subsample otherwise).
+    max_normal: int | None = None
+    #: Sec. 4.2: the full test split (None = all; ours: a stratified subsample otherwise).
+    max_test: int | None = None
+    #: App. D: 150 epochs of the method after ...
+    epochs: int = 150
+    #: ... App. C: 150 epochs of autoencoder pre-training.
+    ae_epochs: int = 150
+    #: App. D: lr 1e-4, x0.1 after epoch 50.
+    milestone: int = 50
+    #: Ours: OC-SVM raw training-row cap (never binding on MNIST / F-MNIST at 10,000).
+    shallow_max_train: int | None = 10000
+    #: Ours: KDE raw training-row cap.
+    kde_max_train: int | None = 10000
+    #: Ours: SSAD's dense QP training-row cap (the exact QP grows as n^3, ``benchmarks/ssad_scaling.py``).
+    ssad_max_train: int | None = 5000
+    #: Sec. 4.2 (i): gamma_l in {0, .01, .05, .1, .2} (Fig. 2, Table 3).
+    labeled_values: tuple[float, ...] = SCENARIO_VALUES["labeled"]
+    #: Sec. 4.2 (ii): gamma_p in {0, .01, .05, .1, .2} (Fig. 3, Table 4).
+    pollution_values: tuple[float, ...] = SCENARIO_VALUES["pollution"]
+    #: Sec. 4.2 (iii): k_l in {0, 1, 2, 3, 5} (Fig. 4, Table 5).
+    known_classes_values: tuple[int, ...] = SCENARIO_VALUES["known_classes"]
+    #: Sec. 4.3: eta in {1e-2, ..., 1e2} (Fig. 5).
+    etas: tuple[float, ...] = ETAS
+    #: Sec. 4.3: d in {2^4, ..., 2^9} (Fig. 6).
+    rep_dims: tuple[int, ...] = REP_DIMS
+
+    def __post_init__(self):
+        for name in ("datasets", "scatter_datasets", "normal_classes", "seeds", "iii_seeds", "labeled_values",
+                     "pollution_values", "known_classes_values", "etas", "rep_dims"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        unknown = [d for d in (*self.datasets, *self.scatter_datasets) if d not in IMAGE_DATASETS]
+        if unknown:
+            raise ValueError(f"unknown image dataset(s) {unknown}; choose from {IMAGE_DATASETS}")
+        if not self.normal_classes or any(c not in CLASSES for c in self.normal_classes):
+            raise ValueError(f"normal_classes must be classes of {CLASSES}, got {self.normal_classes}")
+        if not 1 <= self.n_known < len(CLASSES):
+            raise ValueError(f"n_known must be in [1, {len(CLASSES) - 1}], got {self.n_known}")
+        if any(int(s) < 0 for s in (*self.seeds, *self.iii_seeds)) or not self.seeds or not self.iii_seeds:
+            raise ValueError(f"seeds must be non-empty and non-negative, got {self.seeds}, {self.iii_seeds}")
+        if min(self.epochs, self.ae_epochs, self.milestone) < 1:
+            raise ValueError("epochs, ae_epochs and milestone must be >= 1")
+        for key in ("max_normal", "max_test", "shallow_max_train", "kde_max_train", "ssad_max_train"):
+            if getattr(self, key) is not None and getattr(self, key) < 1:
+                raise ValueError(f"{key} must be a positive count or None, got {getattr(self, key)!r}")
+        if any(not 0 <= g < 1 for g in (*self.labeled_values, *self.pollution_values)):
+            raise ValueError("gamma_l / gamma_p values must lie in [0, 1)")
+        if any(not 0 <= k < len(CLASSES) for k in self.known_classes_values):
+            raise ValueError(f"k_l values must lie in [0, {len(CLASSES) - 1}]")
+        if any(not e > 0 for e in self.etas):
+            raise ValueError(f"eta must be > 0, got {self.etas}")
+        if any(int(d) < 16 or int(d) % 16 for d in self.rep_dims):
+            raise ValueError("rep_dim must be a multiple of 16 (the LeNet decoders reshape d into d/16 "
+                             f"maps of 4x4), got {self.rep_dims}")
+
+    @classmethod
+    def for_profile(cls, profile: str = "quick", **overrides) -> ImageConfig:
+        """The grid of ``profile`` with ``overrides`` of any field (e.g. ``datasets=("mnist",)``)."""
+        return replace(IMAGE_PROFILES[check_profile(profile)], **overrides)
+
+    def values(self, kind: str) -> tuple[float, ...]:
+        """The curve points of a scenario (``"labeled"``, ``"pollution"``, ``"known_classes"``) or of a
+        sensitivity (``"eta"``, ``"rep_dim"``)."""
+        names = {"labeled": "labeled_values", "pollution": "pollution_values",
+                 "known_classes": "known_classes_values", "eta": "etas", "rep_dim": "rep_dims"}
+        if kind not in names:
+            raise ValueError(f"kind must be one of {sorted(names)}, got {kind!r}")
+        return getattr(self, names[kind])
+
+    def describe(self) -> str:
+        """The sizes, for a notebook's setup cell."""
+        points = {k: self.values(k) for k in ("labeled", "pollution", "known_classes", "eta", "rep_dim")}
+        return (f"datasets={self.datasets}, normal classes={self.normal_classes}, known classes per normal "
+                f"class={self.n_known}, seeds={self.seeds} (iii: {self.iii_seeds})\n"
+                f"normal training images per experiment={self.max_normal or 'all'}, "
+                f"test images={self.max_test or 'all'}, epochs={self.ae_epochs} + {self.epochs} "
+                f"(lr x0.1 after {self.milestone})\n"
+                f"row caps: OC-SVM raw {self.shallow_max_train}, KDE raw {self.kde_max_train}, "
+                f"SSAD {self.ssad_max_train}\npoints: {points}")
+
+
+#: The paper's grid and the two reductions of it (module docstring; sizes only, the code path is the same).
+IMAGE_PROFILES: dict[str, ImageConfig] = {
+    "paper": ImageConfig(),
+    "quick": ImageConfig(datasets=("mnist", "fashion_mnist"), scatter_datasets=("mnist",),
+                         normal_classes=(0, 3), n_known=1, iii_seeds=(0,), max_normal=2000, epochs=15,
+                         ae_epochs=15, milestone=10, shallow_max_train=1000, kde_max_train=500,
+                         ssad_max_train=500),
+    "smoke": ImageConfig(datasets=("mnist",), scatter_datasets=("mnist",), normal_classes=(0,), n_known=1,
+                         iii_seeds=(0,), max_normal=200, max_test=1000, epochs=4, ae_epochs=2, milestone=2,
+                         shallow_max_train=150, kde_max_train=150, ssad_max_train=100,
+                         labeled_values=(0.0, 0.05), pollution_values=(0.0, 0.1), known_classes_values=(0, 1),
+                         etas=(0.01, 100.0), rep_dims=(16, 32)),
+}
+
+
+def image_config(profile: str | ImageConfig) -> ImageConfig:
+    """``profile`` itself when it is an :class:`ImageConfig`, else that profile's."""
+    return profile if isinstance(profile, ImageConfig) else ImageConfig.for_profile(profile)
+
+
 #: Default representation dimension d of App. D per dataset.
 DEFAULT_REP_DIM = {name: get_arch(name).rep_dim for name in IMAGE_DATASETS}
 #: SS-DGM on images: Kingma et al. (2014) use one hidden layer of 500 units and a 50-d z for MNIST; the paper
@@ -372,22 +479,22 @@ def image_cell(config: dict, runtime: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ grid
-def experiments(dataset: str, scenario: str, profile: str = "quick",
+def experiments(dataset: str, scenario: str, profile: str | ImageConfig = "quick",
                 values: Sequence[float] | None = None) -> list[ImageSetting]:
     """The experiments of one curve (``scenario`` of :func:`~semiad.deep_sad.image_settings.scenario_grid`;
-    ``"sensitivity"`` = the Sec. 4.3 defaults) at a profile's sizes (module docstring)."""
-    sizes = PROFILE_SIZES[check_profile(profile)]
+    ``"sensitivity"`` = the Sec. 4.3 defaults) of an :class:`ImageConfig` (or a profile's)."""
+    grid = image_config(profile)
     if scenario != "sensitivity" and values is None:
-        values = sizes["values"].get(scenario, SCENARIO_VALUES[scenario])
+        values = grid.values(scenario)
     if scenario == "known_classes":
-        return [s for seed in sizes["iii_seeds"] for s in
-                scenario_grid(dataset, scenario, values, sizes["normal_classes"], n_seeds=1, base_seed=seed)]
+        return [s for seed in grid.iii_seeds for s in
+                scenario_grid(dataset, scenario, values, grid.normal_classes, n_seeds=1, base_seed=seed)]
     out = []
-    for normal in sizes["normal_classes"]:
+    for normal in grid.normal_classes:
         # the first n_known classes of the seeded draw of scenario (iii): with n_known = 1 the (i)/(ii)
         # experiments coincide with (iii)'s k_l = 1 ones (as Tables 4 and 5 do), with 9 it is all of them.
-        known = known_classes_draw(dataset, normal, 0, sizes["n_known"])
-        for seed in sizes["seeds"]:
+        known = known_classes_draw(dataset, normal, 0, grid.n_known)
+        for seed in grid.seeds:
             out += scenario_grid(dataset, scenario, values, (normal,), n_seeds=1, base_seed=seed,
                                  known_classes=known)
     return out
@@ -407,23 +514,25 @@ def _train_dict(n_epochs: int, milestone: int) -> dict:
             "weight_decay": 1e-6}
 
 
-def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str, data_source: str = "real",
+def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str | ImageConfig,
+              data_source: str = "real",
               rep_dim: int | None = None, eta: float | None = None,
               training: TrainingProtocol | str = DEFAULT) -> tuple[dict, list[tuple[MethodSpec, dict]]]:
     """(autoencoder cell, [(method, cell)]) of one experiment; methods needing labels are skipped when the
-    experiment has none. ``rep_dim`` (Fig. 6) and ``eta`` (Fig. 5, Deep SAD only) override the defaults.
+    experiment has none; sizes from ``profile`` (an :class:`ImageConfig` or a profile name). ``rep_dim``
+    (Fig. 6) and ``eta`` (Fig. 5, Deep SAD only) override the defaults.
     ``training``: the :class:`~semiad.core.detectors.protocol.TrainingProtocol` of the CAE, Deep SAD and
     Deep SVDD
     (its MLP-only fields, ``leaky_slope`` and ``minmax_scaling``, do not act on images: the LeNets keep
     App. D's slope 0.1 and the images are in [0, 1] already)."""
     training = protocol_named(training)
-    sizes = PROFILE_SIZES[check_profile(profile)]
+    grid = image_config(profile)
     rep = DEFAULT_REP_DIM[setting.dataset] if rep_dim is None else int(rep_dim)
     base = {"dataset": setting.dataset, "data_source": data_source,
-            "sizes": {"max_normal": sizes["max_normal"], "max_test": sizes["max_test"]},
+            "sizes": {"max_normal": grid.max_normal, "max_test": grid.max_test},
             "arch": {"rep_dim": rep}}
     ae = {"task": AE_TASK, **base, "setting": _setting_dict(setting, True),
-          "train": training.schedule("ae", sizes["ae_epochs"], [sizes["milestone"]]),
+          "train": training.schedule("ae", grid.ae_epochs, [grid.milestone]),
           "net": {"init": training.init}}
     cells = []
     for spec in methods:
@@ -439,21 +548,20 @@ def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str
                 "method": spec.method, "params": params}
         if spec.method in SHALLOW:
             if spec.method != "iforest":  # IF subsamples psi = 256 rows by design
-                cap = {"ssad": "ssad_max_train", "kde": "kde_max_train"}.get(spec.method,
-                                                                              "shallow_max_train")
-                cell["max_train_samples"] = sizes[cap]
+                cell["max_train_samples"] = {"ssad": grid.ssad_max_train, "kde": grid.kde_max_train}.get(
+                    spec.method, grid.shallow_max_train)
         elif spec.method in HYPERSPHERE:
-            cell.update(train=training.schedule("hypersphere", sizes["epochs"], [sizes["milestone"]]),
+            cell.update(train=training.schedule("hypersphere", grid.epochs, [grid.milestone]),
                         net={"init": training.init}, hypersphere=training.hypersphere())
         else:
-            cell["train"] = _train_dict(sizes["epochs"], sizes["milestone"])
+            cell["train"] = _train_dict(grid.epochs, grid.milestone)
         if _uses_autoencoder(spec.method, params, training):
             cell["ae"] = ae
         cells.append((spec, cell))
     return ae, cells
 
 
-def build_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpec], profile: str,
+def build_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpec], profile: str | ImageConfig,
                sources: dict[str, str], rep_dims: Sequence[int | None] = (None,),
                etas: Sequence[float | None] = (None,),
                training: TrainingProtocol | str = DEFAULT) -> tuple[list[dict], list[dict]]:
@@ -479,7 +587,7 @@ def _cost(cell: dict) -> float:
 
 
 def run_image_grid(settings: Sequence[ImageSetting], methods: Sequence[MethodSpec] = ALL_METHODS,
-                   profile: str = "quick", *, rep_dims: Sequence[int | None] = (None,),
+                   profile: str | ImageConfig = "quick", *, rep_dims: Sequence[int | None] = (None,),
                    etas: Sequence[float | None] = (None,), n_jobs: int = 1, backend: str = "loky",
                    device: str = "auto", data_dir: str | os.PathLike | None = None, on_missing: str = "error",
                    cache_root: str | None = None, progress: bool = True,
@@ -602,9 +710,9 @@ def run_stacked(cells: Sequence[dict], runtime: dict, cache_root: str | None = N
     return done
 
 
-def run_scenario(scenario: str, profile: str = "quick", *, datasets: Sequence[str] | None = None,
-                 methods: Sequence[MethodSpec] = ALL_METHODS, values: Sequence[float] | None = None,
-                 **kwargs) -> pd.DataFrame:
+def run_scenario(scenario: str, profile: str | ImageConfig = "quick", *,
+                 datasets: Sequence[str] | None = None, methods: Sequence[MethodSpec] = ALL_METHODS,
+                 values: Sequence[float] | None = None, **kwargs) -> pd.DataFrame:
     """Scenario (i) ``"labeled"``, (ii) ``"pollution"`` or (iii) ``"known_classes"``.
 
     Figs. 2-4 and Tables 3-5; tidy results as :func:`results_frame`."""
@@ -615,17 +723,16 @@ def run_scenario(scenario: str, profile: str = "quick", *, datasets: Sequence[st
     return run_image_grid(settings, methods, profile, scenario=scenario, **kwargs)
 
 
-def run_sensitivity(kind: str, profile: str = "quick", *, datasets: Sequence[str] | None = None,
+def run_sensitivity(kind: str, profile: str | ImageConfig = "quick", *, datasets: Sequence[str] | None = None,
                     values: Sequence[float] | None = None, methods: Sequence[MethodSpec] | None = None,
                     **kwargs) -> pd.DataFrame:
     """Sec. 4.3: ``kind="eta"`` (Fig. 5, Deep SAD) or ``"rep_dim"`` (Fig. 6, Deep SAD vs. SSAD hybrid) at the
     defaults gamma_l = .05, gamma_p = .1, k_l = 1."""
     if kind not in ("eta", "rep_dim"):
         raise ValueError(f"kind must be 'eta' or 'rep_dim', got {kind!r}")
-    sizes = PROFILE_SIZES[check_profile(profile)]
     datasets = _datasets(profile, datasets)
     if values is None:
-        values = sizes["values"].get(kind, ETAS if kind == "eta" else REP_DIMS)
+        values = image_config(profile).values(kind)
     settings = [s for ds in datasets for s in experiments(ds, "sensitivity", profile)]
     if kind == "eta":
         methods = methods_by_label(["Deep SAD"]) if methods is None else methods
@@ -634,8 +741,8 @@ def run_sensitivity(kind: str, profile: str = "quick", *, datasets: Sequence[str
     return run_image_grid(settings, methods, profile, rep_dims=tuple(values), scenario="rep_dim", **kwargs)
 
 
-def _datasets(profile: str, datasets: Sequence[str] | None) -> tuple[str, ...]:
-    datasets = tuple(PROFILE_SIZES[check_profile(profile)]["datasets"] if datasets is None else datasets)
+def _datasets(profile: str | ImageConfig, datasets: Sequence[str] | None) -> tuple[str, ...]:
+    datasets = tuple(image_config(profile).datasets if datasets is None else datasets)
     unknown = [d for d in datasets if d not in IMAGE_DATASETS]
     if unknown:
         raise ValueError(f"unknown image dataset(s) {unknown}; choose from {IMAGE_DATASETS}")
@@ -758,7 +865,7 @@ def subsample_effect_settings(dataset: str = "mnist", normal_class: int = 0) -> 
 CAPPED_RAW = ("OC-SVM Raw", "KDE Raw", "SSAD Raw")
 
 
-def run_subsample_effect(caps: Sequence[int], profile: str = "quick", *, dataset: str = "mnist",
+def run_subsample_effect(caps: Sequence[int], profile: str | ImageConfig = "quick", *, dataset: str = "mnist",
                          normal_class: int = 0, **kwargs) -> pd.DataFrame:
     """AUC of OC-SVM / KDE / SSAD raw on one experiment (Sec. 4.3 defaults) when fit on at most ``cap``
     training rows, for each ``cap`` — what the documented subsample of the profiles costs. Adds a ``cap``

@@ -72,24 +72,114 @@ def make_detector(method: str, **params) -> BaseDetector:
     except KeyError:
         raise ValueError(f"unknown method {method!r}; choose one of {sorted(DETECTORS)}") from None
 
-#: Sizes per profile. ``quick`` runs the paper protocol (10 seeds, 150 + 150 epochs) except that
-#: the shallow methods are fit on at most ``shallow_max_train`` training rows (OC-SVM, KDE; only
-#: shuttle's 27.6k rows exceed 5,000) and SSAD's dense QP on at most ``ssad_max_train`` rows
-#: (a proportional subsample). Even ``paper`` caps SSAD at 8,000 rows (only shuttle is affected):
-#: the exact QP on all 27.6k rows needs a 6 GB kernel matrix and about an hour per fit
-#: (``benchmarks/ssad_scaling.py``: 84 s at n = 8,000, growing as n^3). ``quick`` also trains
-#: SS-DGM on a proportional subsample of at most ``ssdgm_max_train`` rows (shuttle only), which
-#: keeps the two notebooks within the 25-min quick budget on 2 cores.
-PROFILE_SIZES: dict[str, dict] = {
-    "smoke": {"datasets": ("cardio", "thyroid"), "seeds": (0, 1), "n_epochs": 3,
-              "lr_milestones": (2,), "max_rows": 600, "shallow_max_train": 300,
-              "ssad_max_train": 150, "ssdgm_max_train": 300},
-    "quick": {"datasets": ODDS_DATASETS, "seeds": tuple(range(10)), "n_epochs": 150,
-              "lr_milestones": (50,), "max_rows": None, "shallow_max_train": 5000,
-              "ssad_max_train": 1000, "ssdgm_max_train": 10000},
-    "paper": {"datasets": ODDS_DATASETS, "seeds": tuple(range(10)), "n_epochs": 150,
-              "lr_milestones": (50,), "max_rows": None, "shallow_max_train": None,
-              "ssad_max_train": 8000, "ssdgm_max_train": None},
+@dataclass(frozen=True)
+class OddsConfig:
+    """The ODDS grid of Tables 1, 2 and 6 (App. B, D): which experiments run and at what size.
+
+    Built per profile by :meth:`for_profile` and validated once, here; :func:`build_configs` turns it into
+    the cell dicts (the cache keys are those dicts, so a field enters a key only through them). Each
+    default is the paper's value, cited beside it; the profiles reduce sizes only. The training protocol
+    of the AE, Deep SAD and Deep SVDD is a separate typed value
+    (:class:`~semiad.core.detectors.protocol.TrainingProtocol`).
+
+    The row caps are ours, not the paper's: the shallow methods are fit on at most ``shallow_max_train``
+    training rows (OC-SVM, KDE; only shuttle's 27.6k rows exceed 5,000) and SSAD's dense QP on at most
+    ``ssad_max_train`` rows (a proportional subsample). Even ``paper`` caps SSAD at 8,000 rows (only
+    shuttle is affected): the exact QP on all 27.6k rows needs a 6 GB kernel matrix and about an hour per
+    fit (``benchmarks/ssad_scaling.py``: 84 s at n = 8,000, growing as n^3). ``quick`` also trains SS-DGM
+    on a proportional subsample of at most ``ssdgm_max_train`` rows (shuttle only), which keeps the two
+    notebooks within the 25-min quick budget on 2 cores.
+    """
+
+    #: Table 1: arrhythmia, cardio, satellite, satimage-2, shuttle, thyroid.
+    datasets: tuple[str, ...] = ODDS_DATASETS
+    #: App. B: "we run each experiment over 10 seeds".
+    seeds: tuple[int, ...] = tuple(range(10))
+    #: App. D: 150 epochs (AE pre-training, then the method).
+    n_epochs: int = 150
+    #: App. D: lr 1e-4 for the first 50 epochs, then 1e-5.
+    lr_milestones: tuple[int, ...] = (50,)
+    #: App. B: "random train-to-test set splits of 60:40".
+    train_fraction: float = 0.6
+    #: Sec. 4.4: gamma_l = 0.01 labeled anomalies.
+    labeled_anomaly_ratio: float = 0.01
+    #: Sec. 4.4: no pollution of the unlabeled data (gamma_p = 0).
+    pollution_ratio: float = 0.0
+    #: App. B: features standardised (fit on the training split).
+    standardize: bool = True
+    #: Ours: a stratified, seed-independent row subsample of every dataset (smoke only; None = all rows).
+    max_rows: int | None = None
+    #: Ours: OC-SVM and KDE training-row cap (None = no cap).
+    shallow_max_train: int | None = None
+    #: Ours: SSAD training-row cap (the dense QP, see above).
+    ssad_max_train: int | None = 8000
+    #: Ours: SS-DGM training-row cap (None = no cap).
+    ssdgm_max_train: int | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "datasets", tuple(self.datasets))
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+        object.__setattr__(self, "lr_milestones", tuple(int(m) for m in self.lr_milestones))
+        for ds in self.datasets:
+            if ds not in ODDS_DATASETS:
+                raise ValueError(f"unknown ODDS dataset {ds!r}; choose from {ODDS_DATASETS}")
+        if not self.datasets or not self.seeds:
+            raise ValueError("an ODDS grid needs at least one dataset and one seed")
+        if any((not isinstance(s, (int, np.integer))) or s < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be non-negative integers, got {self.seeds}")
+        for key in ("train_fraction", "labeled_anomaly_ratio", "pollution_ratio"):
+            if not 0 <= getattr(self, key) < 1:
+                raise ValueError(f"{key} must be in [0, 1), got {getattr(self, key)!r}")
+        if self.n_epochs < 1 or any(not 0 < m <= self.n_epochs for m in self.lr_milestones):
+            raise ValueError(f"need n_epochs >= 1 and milestones in (0, n_epochs], got {self.n_epochs}, "
+                             f"{self.lr_milestones}")
+        for key in ("max_rows", "shallow_max_train", "ssad_max_train", "ssdgm_max_train"):
+            if getattr(self, key) is not None and getattr(self, key) < 1:
+                raise ValueError(f"{key} must be a positive row count or None, got {getattr(self, key)!r}")
+
+    @classmethod
+    def for_profile(cls, profile: str = "quick", *, datasets=None, seeds=None, **overrides) -> OddsConfig:
+        """The grid of ``profile`` (``datasets`` / ``seeds``: ``None`` = the profile's), with ``overrides``
+        of the App. B protocol fields (e.g. ``labeled_anomaly_ratio=0.05``)."""
+        if "minmax_after_standardize" in overrides:
+            raise ValueError("the input scaling is part of the training protocol: pass "
+                             "training=protocol.switch(minmax_scaling=...) instead")
+        if "test_split" in overrides:
+            raise ValueError("the test split is part of the training protocol: pass "
+                             "training=protocol.switch(test_split=...) instead")
+        protocol_fields = ("train_fraction", "labeled_anomaly_ratio", "pollution_ratio", "standardize",
+                          "max_rows")
+        unknown = set(overrides) - set(protocol_fields)
+        if unknown:
+            raise ValueError(f"unknown protocol parameters {sorted(unknown)}; "
+                             f"known: {sorted(protocol_fields)}")
+        picked = {"datasets": datasets, "seeds": seeds}
+        return replace(ODDS_PROFILES[check_profile(profile)], **overrides,
+                       **{k: v for k, v in picked.items() if v is not None})
+
+    def protocol(self, training: TrainingProtocol) -> dict:
+        """The ``protocol`` entry of every cell: the App. B split and the input scaling of ``training``."""
+        protocol = {"train_fraction": self.train_fraction,
+                    "labeled_anomaly_ratio": self.labeled_anomaly_ratio,
+                    "pollution_ratio": self.pollution_ratio, "standardize": self.standardize,
+                    "minmax_after_standardize": training.minmax_scaling, "max_rows": self.max_rows}
+        if training.test_split != "disjoint":  # key only when it acts: disjoint cells keep their cache keys
+            protocol["test_split"] = training.test_split
+        return protocol
+
+    def describe(self) -> str:
+        """One line for a notebook's setup cell."""
+        return (f"datasets={self.datasets}, seeds={len(self.seeds)}, "
+                f"epochs={self.n_epochs} + {self.n_epochs}, shallow train cap={self.shallow_max_train}, "
+                f"SSAD cap={self.ssad_max_train}, SS-DGM cap={self.ssdgm_max_train}")
+
+
+#: The paper's grid and the two reductions of it (sizes only; the code path is the same).
+ODDS_PROFILES: dict[str, OddsConfig] = {
+    "paper": OddsConfig(),
+    "quick": OddsConfig(shallow_max_train=5000, ssad_max_train=1000, ssdgm_max_train=10000),
+    "smoke": OddsConfig(datasets=("cardio", "thyroid"), seeds=(0, 1), n_epochs=3, lr_milestones=(2,),
+                        max_rows=600, shallow_max_train=300, ssad_max_train=150, ssdgm_max_train=300),
 }
 
 
@@ -191,20 +281,6 @@ def hypersphere_params(config: dict, pretrained_state) -> dict:
     else:
         params["pretrain"] = False
     return params
-
-
-def default_protocol(**overrides) -> dict:
-    """App. B protocol: 60:40 split, gamma_l = 0.01, gamma_p = 0, standardisation only."""
-    protocol = {"train_fraction": 0.6, "labeled_anomaly_ratio": 0.01, "pollution_ratio": 0.0,
-                "standardize": True, "minmax_after_standardize": False, "max_rows": None}
-    unknown = set(overrides) - set(protocol)
-    if unknown:
-        raise ValueError(f"unknown protocol parameters {sorted(unknown)}; known: {sorted(protocol)}")
-    protocol.update(overrides)
-    for key in ("train_fraction", "labeled_anomaly_ratio", "pollution_ratio"):
-        if not 0 <= protocol[key] < 1:
-            raise ValueError(f"{key} must be in [0, 1), got {protocol[key]!r}")
-    return protocol
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,9 +496,8 @@ def _chunks(group: list[dict], n_features: int) -> list[list[dict]]:
 
 def batched_autoencoders(group: list[dict], runtime: dict) -> list[dict]:
     """:func:`pretrain_autoencoder_cell` for every cell of ``group`` (one dataset, equal settings but the
-    seed) as one batched run (:func:`~semiad.deep_sad.batched_tabular.train_autoencoders_batched`, CPU like
-    the
-    per-cell task); writes each AE's weights and returns the records of the cells that trained."""
+    seed) as one batched run (:func:`~semiad.deep_sad.batched_tabular.train_autoencoders_batched`, CPU
+    like the per-cell task); writes each AE's weights and returns the records of the cells that trained."""
     torch.set_num_threads(int(runtime.get("torch_threads", 1)))
     start = time.perf_counter()
     cache = ResultCache(runtime.get("cache_root"))
@@ -556,11 +631,12 @@ def run_batched(kind: str, configs: list[dict], runtime: dict, *, n_jobs: int = 
 
 # ---------------------------------------------------------------------------------------------
 # grid construction and results
-def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TABLE2_METHODS,
+def build_configs(profile: str | OddsConfig = "quick", datasets=None, seeds=None, methods=TABLE2_METHODS,
                   data_sources: dict[str, str] | None = None,
                   n_rows: dict[str, int] | None = None,
                   training: TrainingProtocol | str = DEFAULT, **protocol_overrides) -> list[dict]:
-    """All cells (autoencoders first, then methods) for a profile; validates every input first.
+    """All cells (autoencoders first, then methods) of an :class:`OddsConfig` (or of a profile's, with
+    ``datasets``, ``seeds`` and ``protocol_overrides`` applied); validates every input first.
 
     ``n_rows`` (rows per dataset, when known) drops the OC-SVM training cap from the configs of
     datasets whose training split is below it, so that profiles share those cells. ``training``: the
@@ -569,39 +645,28 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
     share a cache entry only where they compute the same thing.
     """
     training = protocol_named(training)
-    sizes = PROFILE_SIZES[check_profile(profile)]
-    datasets = tuple(sizes["datasets"] if datasets is None else datasets)
-    seeds = tuple(sizes["seeds"] if seeds is None else seeds)
-    for ds in datasets:
-        if ds not in ODDS_DATASETS:
-            raise ValueError(f"unknown ODDS dataset {ds!r}; choose from {ODDS_DATASETS}")
-    if any((not isinstance(s, (int, np.integer))) or s < 0 for s in seeds):
-        raise ValueError(f"seeds must be non-negative integers, got {seeds}")
+    if isinstance(profile, OddsConfig):
+        if datasets is not None or seeds is not None or protocol_overrides:
+            raise ValueError("pass datasets, seeds and protocol overrides inside the OddsConfig")
+        grid = profile
+    else:
+        grid = OddsConfig.for_profile(profile, datasets=datasets, seeds=seeds, **protocol_overrides)
     for spec in methods:
         if spec.method not in DETECTORS:
             raise ValueError(f"unknown method {spec.method!r}; choose from {sorted(DETECTORS)}")
-    if "minmax_after_standardize" in protocol_overrides:
-        raise ValueError("the input scaling is part of the training protocol: pass "
-                         "training=protocol.switch(minmax_scaling=...) instead")
-    if "test_split" in protocol_overrides:
-        raise ValueError("the test split is part of the training protocol: pass "
-                         "training=protocol.switch(test_split=...) instead")
-    protocol = default_protocol(max_rows=sizes["max_rows"],
-                                minmax_after_standardize=training.minmax_scaling, **protocol_overrides)
-    if training.test_split != "disjoint":  # key only when it acts: disjoint cells keep their cache keys
-        protocol["test_split"] = training.test_split
+    protocol = grid.protocol(training)
     # App. E schedule for the baselines whose training the protocol does not cover (supervised, SS-DGM)
-    train = {"n_epochs": sizes["n_epochs"], "lr": 1e-4, "lr_milestones": list(sizes["lr_milestones"]),
+    train = {"n_epochs": grid.n_epochs, "lr": 1e-4, "lr_milestones": list(grid.lr_milestones),
              "batch_size": 200, "weight_decay": 1e-6}
-    ae_train = training.schedule("ae", sizes["n_epochs"], sizes["lr_milestones"])
-    sphere_train = training.schedule("hypersphere", sizes["n_epochs"], sizes["lr_milestones"])
+    ae_train = training.schedule("ae", grid.n_epochs, grid.lr_milestones)
+    sphere_train = training.schedule("hypersphere", grid.n_epochs, grid.lr_milestones)
     net = {"init": training.init, "leaky_slope": training.leaky_slope}
     data_sources = data_sources or {}
     ae_cells, method_cells = [], []
-    for ds in datasets:
+    for ds in grid.datasets:
         hidden, rep = architecture_for(ds)
         base = {"dataset": ds, "data_source": data_sources.get(ds, "real"), "protocol": protocol}
-        for seed in seeds:
+        for seed in grid.seeds:
             ae = {"task": "odds_ae", **base, "seed": int(seed),
                   "arch": {"hidden_dims": list(hidden), "rep_dim": rep}, "train": ae_train, "net": net}
             seed_cells = []
@@ -610,7 +675,7 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
                         "params": dict(spec.params)}
                 params = dict(spec.params)
                 if spec.method in SHALLOW_METHODS:
-                    cap = sizes["ssad_max_train" if spec.method == "ssad" else "shallow_max_train"]
+                    cap = grid.ssad_max_train if spec.method == "ssad" else grid.shallow_max_train
                     if cap is not None and not _cap_binds(cap, (n_rows or {}).get(ds), protocol):
                         cap = None  # not binding: identical to the uncapped cell
                     if spec.method != "iforest":  # IF subsamples psi = 256 rows by design
@@ -620,7 +685,7 @@ def build_configs(profile: str = "quick", datasets=None, seeds=None, methods=TAB
                                 hypersphere=training.hypersphere())
                 else:
                     cell.update(arch=ae["arch"], train=train)
-                    cap = sizes["ssdgm_max_train"] if spec.method == "ssdgm" else None
+                    cap = grid.ssdgm_max_train if spec.method == "ssdgm" else None
                     if cap is not None and not _cap_binds(cap, (n_rows or {}).get(ds), protocol):
                         cap = None
                     if cap is not None:  # key only when binding: earlier cells stay valid
@@ -690,7 +755,7 @@ def _n_rows(datasets, data_dir, on_missing: str, max_rows: int | None) -> dict[s
     return {ds: n if max_rows is None else min(n, max_rows) for ds, n in rows.items()}
 
 
-def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE2_METHODS,
+def run_odds(profile: str | OddsConfig = "quick", *, datasets=None, seeds=None, methods=TABLE2_METHODS,
              n_jobs: int = 1, backend: str = "loky", device: str = "auto",
              data_dir: str | os.PathLike | None = None, on_missing: str = "error",
              cache_root: str | None = None, progress: bool = True,
@@ -698,6 +763,8 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
              **protocol_overrides) -> pd.DataFrame:
     """Run (or load from cache) the ODDS grid and return tidy results (see :func:`records_to_frame`),
     with a ``training_protocol`` column naming ``training`` (see :mod:`semiad.core.detectors.protocol`).
+    ``profile``: a profile name (then ``datasets``, ``seeds`` and ``protocol_overrides`` adjust its
+    :class:`OddsConfig`) or an :class:`OddsConfig`.
 
     ``engine`` (only cold cells are computed, so it never changes a cached result): ``"per_cell"`` trains
     one model per cell; ``"batched"`` first trains the AE, Deep SAD and Deep SVDD cells of each dataset as
@@ -708,12 +775,11 @@ def run_odds(profile: str = "quick", *, datasets=None, seeds=None, methods=TABLE
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     training = protocol_named(training)
-    sizes = PROFILE_SIZES[check_profile(profile)]
-    datasets = tuple(sizes["datasets"] if datasets is None else datasets)
-    sources = dataset_sources(datasets, data_dir, on_missing)
-    n_rows = _n_rows(datasets, data_dir, on_missing, sizes["max_rows"])
-    configs = build_configs(profile, datasets, seeds, methods, sources, n_rows, training,
-                            **protocol_overrides)
+    grid = profile if isinstance(profile, OddsConfig) else OddsConfig.for_profile(
+        profile, datasets=datasets, seeds=seeds, **protocol_overrides)
+    sources = dataset_sources(grid.datasets, data_dir, on_missing)
+    n_rows = _n_rows(grid.datasets, data_dir, on_missing, grid.max_rows)
+    configs = build_configs(grid, methods=methods, data_sources=sources, n_rows=n_rows, training=training)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
     ae_cfgs = [c for c in configs if c["task"] == "odds_ae"]
