@@ -634,6 +634,7 @@ def run_table1(profile: str = "quick", datasets=None, methods=None, skip_if_abse
         print(f"{name}: {why}")
     U.dataset_sources(panels, data_dir, on_missing, announce=True)
     stats = table1_stats(panels, sizes, data_dir, on_missing)
+    print(*(f"{r.dataset}: {r.note}" for r in stats.itertuples()), sep="\n")
     t0 = time.time()
     results, records = U.run_uainets_grid(profile, panels, methods_run, seeds=seeds, budget=None,
                                           n_jobs=n_jobs, device=device, data_dir=data_dir,
