@@ -89,7 +89,7 @@ class UaiNetsConfig:
     aad_memory: int | None = None
     #: Stratified cap on tabular pools; None = the whole set (Sec. 4.2 audits the whole set).
     tabular_pool_cap: int | None = None
-    #: Per-set exceptions to ``tabular_pool_cap`` (quick: KDDCUP, KDDCUP-Rev), as sorted (set, cap) pairs.
+    #: Per-set exceptions to ``tabular_pool_cap`` (quick: KDDCUP, KDDCUP-Rev), as (set, cap) pairs.
     tabular_pool_caps: tuple[tuple[str, int], ...] = ()
     #: Seeds of the schedule studies of the Table 1/3 notebook (:mod:`semiad.uainets.schedule`).
     study_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)

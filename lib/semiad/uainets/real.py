@@ -455,8 +455,9 @@ class Fig11Run:
 
 def choice_plan(panels, data_dir=None, on_missing: str = "error", sizes: U.UaiNetsConfig | None = None,
                 fractions: tuple[float, ...] = CHOICE_FRACTIONS) -> pd.DataFrame:
-    """Fig. 11's budgets per set: the paper's b scaled to our (capped) pool and ``fractions`` of it."""
-    sizes = sizes or U.UaiNetsConfig.for_profile("quick")
+    """Fig. 11's budgets per set: the paper's b scaled to our pool (capped by ``sizes``; None = the paper
+    profile's whole sets) and ``fractions`` of it."""
+    sizes = sizes or U.UaiNetsConfig()
     plan = []
     for ds in panels:
         _, y, _, _ = U.load_dataset(ds, data_dir, on_missing)
