@@ -190,7 +190,7 @@ def test_grid_configs_fail_fast_on_bad_input():
         U.build_configs("smoke", ["thyroid"], ["dae"], budget=0)
     with pytest.raises(ValueError, match="snapshot"):
         U.build_configs("smoke", ["thyroid"], ["dae"], snapshot={"kind": "gif", "at": [0]})
-    assert U.k_for(99) == 3 and U.k_for(100) == 10
+    assert U.k_for(29) == 3 and U.k_for(99) == 3 and U.k_for(100) == 10 and U.k_for(97278) == 10
     cfgs = U.build_configs("quick", ["mnist:0", "thyroid", "kddcup"], ["dae_uai", "dagmm_clean"], budget=None)
     # quick: the paper's whole pool for Table 1 sets, except the two KDDCUP sets (stated caps)
     assert {c["dataset"]: c["pool_cap"] for c in cfgs} == {"mnist:0": 15_000, "thyroid": None,
@@ -224,3 +224,54 @@ def test_a_smoke_cell_on_demo_data_returns_a_hit_curve(tmp_path):
     curve = out["info"]["found_curve"]
     assert len(curve) == min(cfg["budget"], out["info"]["pool"]) and curve == sorted(curve)
     assert out["metrics"]["found"] == curve[-1] <= out["info"]["n_anomalies"]
+
+
+def test_profile_configs_are_typed_validated_and_the_paper_protocol_by_default():
+    import dataclasses
+
+    from semiad.uainets import grid as U
+
+    paper = U.UaiNetsConfig.for_profile("paper")
+    assert paper == U.UaiNetsConfig()  # the defaults are App. A.1's protocol
+    protocol = (paper.hidden, paper.pretrain_steps, paper.steps_per_round, len(paper.seeds))
+    assert protocol == ((256, 64, 8), 5000, 100, 5)
+    quick = U.UaiNetsConfig.for_profile("quick")
+    assert quick.pool_cap_for("mnist:0") == 15_000 and quick.pool_cap_for("thyroid") is None
+    assert quick.tabular_cap("kddcup") == 10_000 and quick.tabular_cap(U.SEEN_UNSEEN) == 10_000
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        quick.seeds = (0,)
+    for bad in ({"seeds": (-1,)}, {"seeds": ()}, {"steps_per_round": 0}, {"pool_cap": 0},
+                {"hidden": (8, 0)}, {"tabular_pool_caps": (("kddcup", 0),)}, {"noise_std": -0.1}):
+        with pytest.raises(ValueError):
+            U.UaiNetsConfig(**bad)
+    with pytest.raises(ValueError, match="profile"):
+        U.UaiNetsConfig.for_profile("huge")
+    # a config object builds the same cells as its profile name
+    assert U.build_configs(quick, ["thyroid"], ["dae_uai"], budget=None) == \
+        U.build_configs("quick", ["thyroid"], ["dae_uai"], budget=None)
+
+
+@pytest.mark.parametrize("notebook", ["fig3_fig6_mnist_budget", "fig7_fig8_fashion_budget",
+                                      "fig9_fig10_latent"])
+def test_quick_cells_have_the_committed_cache_keys(notebook):
+    """The quick cells built from the typed config hash exactly to the ``cell`` column of the committed
+    results.csv, so the warm cache keeps hitting and the committed numbers stay tied to the code."""
+    import pandas as pd
+
+    from semiad.core.cache import config_hash
+    from semiad.uainets import grid as U
+    from semiad.uainets import synthetic as syn
+    from tests.conftest import REPO
+
+    committed = pd.read_csv(REPO / "figures" / "uainets" / notebook / "results.csv")
+    sources = committed.drop_duplicates("dataset").set_index("dataset")["data_source"].to_dict()
+    if notebook == "fig9_fig10_latent":
+        sizes = U.UaiNetsConfig.for_profile("quick")
+        budget, at = syn.latent_budgets(sizes.max_budget)
+        cfgs = U.build_configs("quick", syn.LATENT_SETS, syn.LATENT_METHODS, budget=budget,
+                               data_sources=sources, snapshot={"kind": "latent", "at": at},
+                               hidden=syn.latent_hidden(sizes.hidden))
+    else:
+        sets = syn.MNIST_SETS if notebook.startswith("fig3") else syn.FASHION_SETS
+        cfgs = U.build_configs("quick", sets, syn.BUDGET_METHODS, data_sources=sources)
+    assert {config_hash(c) for c in cfgs} == set(committed["cell"].dropna())

@@ -16,7 +16,6 @@ from semiad.core.reported import load_reported
 from semiad.uainets.data import (
     KDD_ATTACK_CATEGORY,
     UAINETS_REAL_DATASETS,
-    k_for,
     kddcup_rev_seen_unseen_split,
     load_uainets_real,
     make_uainets_mnist,
@@ -184,7 +183,6 @@ def test_fashion_reduced_class_set():
 def test_constants():
     assert len(UAINETS_REAL_DATASETS) == 11
     assert UAINETS_REAL_DATASETS[:3] == ("kddcup", "arrhythmia", "thyroid")
-    assert k_for(29) == 3 and k_for(99) == 3 and k_for(100) == 10 and k_for(97278) == 10
 
 
 @requires_real_data

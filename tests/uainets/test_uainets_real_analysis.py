@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from semiad.core.reported import load_reported
+from semiad.uainets import claims as C
 from semiad.uainets import real as R
+from semiad.uainets import toy as T
 
 
 def _results_from_paper(datasets, noise=0.0, seeds=(0, 1, 2)) -> pd.DataFrame:
@@ -59,12 +61,12 @@ def test_table1_claims_hold_on_the_papers_own_numbers():
     datasets = ["kddcup", "arrhythmia", "thyroid", "kddcup_rev", "yeast", "abalone", "ctg", "covtype",
                 "mammography", "shuttle"]
     res = _results_from_paper(datasets)
-    claims = R.table1_claims(R.table1_comparison(res, datasets=datasets)).set_index("claim")
+    claims = C.table1_claims(R.table1_comparison(res, datasets=datasets)).set_index("claim")
     assert (claims["holds_in_paper"] == True).all()  # noqa: E712 - the rules reproduce the paper
     stab = claims.loc["DAE_uai is more stable (lower std) than the baselines"]
     assert stab["status"] == "does not hold"  # identical seeds: every std is 0, so DAE_uai's is not lower
     assert claims.drop(index=stab.name)["status"].eq("holds").all()
-    noisy = R.table1_claims(R.table1_comparison(_results_from_paper(datasets, noise=0.05), datasets=datasets))
+    noisy = C.table1_claims(R.table1_comparison(_results_from_paper(datasets, noise=0.05), datasets=datasets))
     assert set(noisy["status"]) <= {"holds", "does not hold"}
 
 
@@ -79,7 +81,7 @@ def test_fig4_claims_rules():
                   "recall": 0.45, "found_train": b, "static": True}]
     rows.append({"method": "DAGMM (dirty)", "seed": 0, "recall_seen": 0.2, "recall_unseen": 0.2,
                  "recall": 0.2, "static": True})
-    claims = R.fig4_claims(pd.DataFrame(rows))
+    claims = C.fig4_claims(pd.DataFrame(rows))
     assert claims["status"].eq("holds").all(), claims[["claim", "ours_evidence", "status"]]
 
 
@@ -110,15 +112,15 @@ def test_choice_curves_and_fig11_claims():
     assert set(curves["budget"]) == {0, 10, 100, 126, 30, 45}
     at = R.correct_at(curves).set_index(["dataset", "budget"])
     assert at.loc[("kddcup", 10), "recall"] == pytest.approx(0.9)
-    claims = R.fig11_claims(curves)
+    claims = C.fig11_claims(curves)
     assert claims["status"].eq("holds").all(), claims[["claim", "ours_evidence", "status"]]
 
 
 def test_toy_models_disagree_on_which_points_are_anomalous():
-    toy = R.make_undecidable_toy(0)
+    toy = T.make_undecidable_toy(0)
     assert toy["cluster"].sum() == 30 and toy["scattered"].sum() == 30
     assert not (toy["cluster"] & toy["scattered"]).any()
-    models = R.toy_models()
-    scores = R.toy_scores(toy, models, 0)
-    claims = R.fig2_claims(scores, *models)
+    models = T.toy_models()
+    scores = T.toy_scores(toy, models, 0)
+    claims = C.fig2_claims(scores, *models)
     assert claims["status"].eq("holds").all(), claims[["claim", "ours_evidence", "status"]]

@@ -54,10 +54,9 @@ from semiad.core.data.demo import make_demo_images, make_demo_tabular
 from semiad.core.data.idx import flatten01, load_idx_dataset
 from semiad.core.data.registry import get_spec
 from semiad.core.data.resolve import DataNotFoundError, resolve_files
-from semiad.core.data.tabular import load_odds
+from semiad.core.data.tabular import ON_MISSING, load_odds
 from semiad.core.paths import results_dir
 
-ON_MISSING = ("error", "demo")
 SYNTHETIC_KINDS: tuple[str, ...] = ("zero", "zero_two", "hard", "pca")
 BASES: tuple[str, ...] = ("mnist", "fashion_mnist")
 #: Anomalous classes of the "reduced class" sets and the keep probability (Sec. 4.1).
@@ -437,11 +436,6 @@ class UaiNetsRealDataset:
         return {"dataset": self.name, "N": int(len(self.y)), "D": int(self.X.shape[1]), "outliers": n_out,
                 "outlier_pct": round(100 * n_out / len(self.y), 2), "paper_N": paper.get("n"),
                 "paper_D": paper.get("d"), "paper_outliers": paper.get("n_outliers"), "source": self.source}
-
-
-def k_for(n_anomalies: int) -> int:
-    """Items labelled per active-learning call: 3 below 100 anomalies, else 10 (Sec. 4.2, App. A.3)."""
-    return 3 if n_anomalies < 100 else 10
 
 
 def read_kddcup(path: str | os.PathLike, encoding: str = "onehot7"

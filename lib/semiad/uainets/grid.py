@@ -52,45 +52,108 @@ SNAPSHOT_KINDS = ("latent", "choice", "seen_unseen")
 #: Points kept per latent snapshot (Figs. 9-10): all anomalies up to half of it, the rest normals.
 LATENT_POINTS = 3000
 
-#: Sizes per profile (sizes only, never code paths). ``pool_cap`` caps image pools and
-#: ``tabular_pool_cap`` tabular ones (stratified), except the sets named in ``tabular_pool_caps``
-#: (:func:`tabular_pool_cap`). Quick runs every Table 1 set on its whole pool (as the paper) except
-#: KDDCUP (494,021 items, 97,278 anomalies: ~9,700 audit rounds, each scoring the whole pool) and
-#: KDDCUP-Rev (121,597 items, ~2,400 rounds), which keep a stratified 10,000; ``max_budget`` caps the
-#: image budget curves (None =
-#: the whole pool, as Figs. 3 and 7-8). ``steps_per_round``: training iterations after each audit
-#: (paper: 100; quick: 25, the only way the curves fit 2 CPU cores -- one DAE round of 100
-#: iterations costs ~1.3 s there). ``pretrain_steps``: quick keeps ~the paper's epochs (5000 steps x
-#: 256 on ~55k items = 23 epochs; 1500 x 256 on 15k = 26). ``aad_memory``: LODA-AAD / Tree-AAD keep
-#: the newest labels only (App. B.2 did so on KDDCUP); None = all. ``dagmm_steps``: cap on DAGMM's
-#: optimiser steps (None = Zong et al.'s epochs, see :func:`dagmm_f1`). ``study_seeds`` and
-#: ``pool_study_caps``: seeds of the schedule studies and pool sizes of the pool-size study in the
-#: Table 1/3 notebook (:mod:`semiad.uainets.schedule`).
-PROFILE_SIZES: dict[str, dict] = {
-    "smoke": {"seeds": (0,), "pool_cap": 1500, "max_budget": 150, "pretrain_steps": 100,
-              "steps_per_round": 10, "hidden": (32, 16, 8), "dagmm_steps": 20, "aad_estimators": 20,
-              "aad_memory": 100, "tabular_pool_cap": 1500, "tabular_pool_caps": {},
-              "study_seeds": (0,), "pool_study_caps": (500, 1500)},
-    "quick": {"seeds": (0, 1, 2), "pool_cap": 15_000, "max_budget": 1500, "pretrain_steps": 1500,
-              "steps_per_round": 25, "hidden": (256, 64, 8), "dagmm_steps": 2000, "aad_estimators": 100,
-              "aad_memory": 300, "tabular_pool_cap": None,
-              "tabular_pool_caps": {"kddcup": 10_000, "kddcup_rev": 10_000, SEEN_UNSEEN: 10_000},
-              "study_seeds": (0, 1, 2, 3, 4), "pool_study_caps": (2_000, 10_000, 50_000, None)},
-    "paper": {"seeds": (0, 1, 2, 3, 4), "pool_cap": None, "max_budget": None, "pretrain_steps": 5000,
-              "steps_per_round": 100, "hidden": (256, 64, 8), "dagmm_steps": None, "aad_estimators": 100,
-              "aad_memory": None, "tabular_pool_cap": None, "tabular_pool_caps": {},
-              "study_seeds": (0, 1, 2, 3, 4), "pool_study_caps": (2_000, 10_000, 50_000, None)},
+#: App. A.3: k = 10 items per audit call, k = 3 for data sets with fewer than 100 anomalies.
+K_PER_CALL = 10
+K_PER_CALL_SMALL = 3
+SMALL_SET_ANOMALIES = 100
+
+
+@dataclass(frozen=True)
+class UaiNetsConfig:
+    """Sizes of the UaiNets grid under one profile (sizes only, never code paths).
+
+    The defaults are the paper's protocol (the ``paper`` profile); :meth:`for_profile` gives the
+    reduced ``quick`` and ``smoke`` sizes, each reduction named in the notebooks. Validated once,
+    here (``__post_init__``); :func:`build_configs` turns a config into the cached cell dicts, whose
+    keys do not depend on this class (the cell dicts, hence the cache keys, are unchanged).
+    """
+
+    #: Seeds per cell: "average F1 scores of five independent runs" (Table 1), "median of five runs"
+    #: (Figs. 3, 6-8).
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    #: Stratified cap on the image pools; None = the whole set (Sec. 4.1: the audited set is the set).
+    pool_cap: int | None = None
+    #: Last budget of the image curves; None = the whole pool (Figs. 3, 7-8 audit until exhaustion).
+    max_budget: int | None = None
+    #: Pre-training steps of the DAE / Class base (App. A.1: "pre-train ... for 5000 optimization steps").
+    pretrain_steps: int = 5000
+    #: Training iterations after each audit call (App. A.1: "further train for 100 iterations").
+    steps_per_round: int = 100
+    #: Hidden sizes of the DAE / Class body (App. A.1: "[256, 64, 8]").
+    hidden: tuple[int, ...] = (256, 64, 8)
+    #: Cap on DAGMM's optimiser steps; None = Zong et al.'s epochs (App. A.3, :func:`dagmm_f1`).
+    dagmm_steps: int | None = None
+    #: Trees of Tree-AAD (Das et al. 2017's default, used by the authors' code of App. A.3 fn. 7).
+    aad_estimators: int = 100
+    #: LODA-AAD / Tree-AAD keep only the newest labels; None = all (App. B.2 limited memory on KDDCUP only).
+    aad_memory: int | None = None
+    #: Stratified cap on tabular pools; None = the whole set (Sec. 4.2 audits the whole set).
+    tabular_pool_cap: int | None = None
+    #: Per-set exceptions to ``tabular_pool_cap`` (quick: KDDCUP, KDDCUP-Rev), as (set, cap) pairs.
+    tabular_pool_caps: tuple[tuple[str, int], ...] = ()
+    #: Seeds of the schedule studies of the Table 1/3 notebook (:mod:`semiad.uainets.schedule`).
+    study_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    #: Pool sizes of the Table 1/3 notebook's pool-size study (None = the whole set).
+    pool_study_caps: tuple[int | None, ...] = (2_000, 10_000, 50_000, None)
+    #: Std of the DAE's input noise (our choice: App. A.1 names a denoising AE but no noise level).
+    noise_std: float = 0.1
+    #: Keep training the base loss during the active rounds (our reading of App. A.1's "further train").
+    train_base_in_rounds: bool = True
+
+    def __post_init__(self):
+        for name in ("seeds", "study_seeds"):
+            seeds = getattr(self, name)
+            if not seeds or any(not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
+                raise ValueError(f"{name} must be non-empty non-negative integers, got {seeds!r}")
+        for name in ("pretrain_steps", "steps_per_round", "aad_estimators"):
+            if not isinstance(getattr(self, name), (int, np.integer)) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
+        for name in ("pool_cap", "max_budget", "dagmm_steps", "aad_memory", "tabular_pool_cap"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
+                raise ValueError(f"{name} must be a positive int or None, got {v!r}")
+        if not self.hidden or any(int(h) < 1 for h in self.hidden):
+            raise ValueError(f"hidden sizes must be positive, got {self.hidden!r}")
+        if any(c is not None and c < 1 for c in self.pool_study_caps):
+            raise ValueError(f"pool_study_caps must be positive or None, got {self.pool_study_caps!r}")
+        if not self.noise_std >= 0:
+            raise ValueError(f"noise_std must be >= 0, got {self.noise_std!r}")
+        if any(cap < 1 for _, cap in self.tabular_pool_caps):
+            raise ValueError(f"tabular_pool_caps must be positive, got {self.tabular_pool_caps!r}")
+
+    @classmethod
+    def for_profile(cls, profile: str) -> UaiNetsConfig:
+        """The sizes of ``profile`` (:data:`PROFILE_SIZES`)."""
+        return PROFILE_SIZES[check_profile(profile)]
+
+    def tabular_cap(self, dataset: str) -> int | None:
+        """The pool cap of a tabular set: its entry in ``tabular_pool_caps``, else ``tabular_pool_cap``
+        (quick: None, i.e. the paper's whole set)."""
+        return dict(self.tabular_pool_caps).get(dataset, self.tabular_pool_cap)
+
+    def pool_cap_for(self, dataset: str) -> int | None:
+        """The pool cap of any set: ``pool_cap`` for the synthetic image sets, else :meth:`tabular_cap`."""
+        return self.pool_cap if ":" in dataset else self.tabular_cap(dataset)
+
+
+#: Sizes per profile. ``paper`` is the paper's protocol. ``quick`` runs every Table 1 set on its whole
+#: pool (as the paper) except KDDCUP (494,021 items, 97,278 anomalies: ~9,700 audit rounds, each
+#: scoring the whole pool) and KDDCUP-Rev (121,597 items, ~2,400 rounds), which keep a stratified
+#: 10,000; image pools are stratified 15,000-item subsamples and their curves stop at b = 1,500;
+#: 25 iterations per audit instead of 100 (the only way the curves fit 2 CPU cores -- one DAE round
+#: of 100 iterations costs ~1.3 s there); 1,500 pre-training steps keep ~the paper's epochs (5000
+#: steps x 256 on ~55k items = 23 epochs; 1500 x 256 on 15k = 26); AAD memory 300 labels; DAGMM at
+#: most 2,000 optimiser steps; 3 seeds. ``smoke`` only checks that the notebooks run.
+PROFILE_SIZES: dict[str, UaiNetsConfig] = {
+    "smoke": UaiNetsConfig(seeds=(0,), pool_cap=1500, max_budget=150, pretrain_steps=100, steps_per_round=10,
+                           hidden=(32, 16, 8), dagmm_steps=20, aad_estimators=20, aad_memory=100,
+                           tabular_pool_cap=1500, study_seeds=(0,), pool_study_caps=(500, 1500)),
+    "quick": UaiNetsConfig(seeds=(0, 1, 2), pool_cap=15_000, max_budget=1500, pretrain_steps=1500,
+                           steps_per_round=25, dagmm_steps=2000, aad_memory=300,
+                           tabular_pool_caps=(("kddcup", 10_000), ("kddcup_rev", 10_000),
+                                              (SEEN_UNSEEN, 10_000))),
+    "paper": UaiNetsConfig(),
 }
-
-
-def sizes_for(profile: str) -> dict:
-    return dict(PROFILE_SIZES[check_profile(profile)])
-
-
-def tabular_pool_cap(sizes: dict, dataset: str) -> int | None:
-    """The pool cap of a tabular set under a profile's sizes: its entry in ``tabular_pool_caps``, else
-    ``tabular_pool_cap`` (quick: None, i.e. the paper's whole set)."""
-    return sizes.get("tabular_pool_caps", {}).get(dataset, sizes["tabular_pool_cap"])
 
 
 def synthetic_name(base: str, kind: str) -> str:
@@ -109,8 +172,9 @@ def display_name(dataset: str) -> str:
 
 
 def k_for(n_anomalies: int) -> int:
-    """App. A.3: k = 10 items per audit, k = 3 for data sets with fewer than 100 anomalies."""
-    return 3 if n_anomalies < 100 else 10
+    """Items audited per select_top call (App. A.3): :data:`K_PER_CALL` = 10, and
+    :data:`K_PER_CALL_SMALL` = 3 for data sets with fewer than :data:`SMALL_SET_ANOMALIES` = 100 anomalies."""
+    return K_PER_CALL_SMALL if n_anomalies < SMALL_SET_ANOMALIES else K_PER_CALL
 
 
 @dataclass(frozen=True)
@@ -442,7 +506,7 @@ def uainets_cell(config: dict, runtime: dict) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # grid
-def method_params(name: str, sizes: dict, cold_start: ColdStart | None = None,
+def method_params(name: str, sizes: UaiNetsConfig, cold_start: ColdStart | None = None,
                   wait_for_both_classes: bool = True) -> dict:
     """Hyperparameters per method (App. A.1 for the UaiNets, documented defaults otherwise).
 
@@ -453,17 +517,19 @@ def method_params(name: str, sizes: dict, cold_start: ColdStart | None = None,
         return {**method_params("dae", sizes), **(cold_start or DEFAULT_COLD_START).params(),
                 "wait_for_both_classes": wait_for_both_classes}
     if name in BASE_OF:
-        return {"hidden": list(sizes["hidden"]), "pretrain_steps": sizes["pretrain_steps"],
-                "steps_per_round": sizes["steps_per_round"], "noise_std": 0.1, "train_base_in_rounds": True}
+        return {"hidden": list(sizes.hidden), "pretrain_steps": sizes.pretrain_steps,
+                "steps_per_round": sizes.steps_per_round, "noise_std": sizes.noise_std,
+                "train_base_in_rounds": sizes.train_base_in_rounds}
     if name in ("loda_aad", "tree_aad"):
-        return {"aad_estimators": sizes["aad_estimators"], "aad_memory": sizes["aad_memory"]}
+        return {"aad_estimators": sizes.aad_estimators, "aad_memory": sizes.aad_memory}
     if name in DAGMM_METHODS:
-        return {"dagmm_steps": sizes["dagmm_steps"]}
+        return {"dagmm_steps": sizes.dagmm_steps}
     return {}
 
 
-def build_configs(profile: str, datasets, methods, seeds=None, budget: int | str | None = "profile",
-                  pool_cap: int | None | str = "profile", data_sources: dict[str, str] | None = None,
+def build_configs(profile: str | UaiNetsConfig, datasets, methods, seeds=None,
+                  budget: int | str | None = "profile", pool_cap: int | None | str = "profile",
+                  data_sources: dict[str, str] | None = None,
                   dagmm_presets: dict[str, str] | None = None, snapshot: dict | None = None,
                   hidden: tuple[int, ...] | None = None, cold_start: ColdStart | None = None,
                   wait_for_both_classes: bool = True) -> list[dict]:
@@ -476,14 +542,15 @@ def build_configs(profile: str, datasets, methods, seeds=None, budget: int | str
     ``max_budget``, i.e. curves). ``pool_cap``: an int, None (whole set) or "profile"
     (:func:`tabular_pool_cap` for tabular sets). ``cold_start`` (:class:`ColdStart`, default
     :data:`DEFAULT_COLD_START`) and ``wait_for_both_classes`` set the UAI methods' schedule.
+    ``profile``: a profile name or a :class:`UaiNetsConfig` (sizes of your own).
     """
-    sizes = sizes_for(profile)
+    sizes = profile if isinstance(profile, UaiNetsConfig) else UaiNetsConfig.for_profile(profile)
     if snapshot is not None and snapshot.get("kind") not in SNAPSHOT_KINDS:
         raise ValueError(f"snapshot kind must be one of {SNAPSHOT_KINDS}, got {snapshot.get('kind')!r}")
     for m in methods:
         if m not in METHOD_LABELS:
             raise ValueError(f"unknown method {m!r}; choose from {sorted(METHOD_LABELS)}")
-    seeds = tuple(sizes["seeds"] if seeds is None else seeds)
+    seeds = tuple(sizes.seeds if seeds is None else seeds)
     if any(not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
         raise ValueError(f"seeds must be non-negative integers, got {seeds}")
     if budget not in ("profile", None) and (not isinstance(budget, (int, np.integer)) or budget < 1):
@@ -498,14 +565,12 @@ def build_configs(profile: str, datasets, methods, seeds=None, budget: int | str
             if ds not in UAINETS_REAL_DATASETS + UAINETS_EXTRA_DATASETS:
                 raise ValueError(f"unknown dataset {ds!r}; real sets: {list(UAINETS_REAL_DATASETS)}, "
                                  f"synthetic: e.g. {synthetic_name('mnist', '0-2')!r}, or {SEEN_UNSEEN!r}")
-        cap = pool_cap
-        if pool_cap == "profile":
-            cap = sizes["pool_cap"] if synthetic else tabular_pool_cap(sizes, ds)
+        cap = sizes.pool_cap_for(ds) if pool_cap == "profile" else pool_cap
         for m in methods:
             if m == "class" or m == "class_uai":
                 if not synthetic:
                     raise ValueError(f"{m} needs the items' classes: only the synthetic MNIST sets have them")
-            b = sizes["max_budget"] if budget == "profile" else budget
+            b = sizes.max_budget if budget == "profile" else budget
             params = method_params(m, sizes, cold_start, wait_for_both_classes)
             if hidden is not None and m in BASE_OF:
                 params["hidden"] = list(hidden)
@@ -521,13 +586,30 @@ def build_configs(profile: str, datasets, methods, seeds=None, budget: int | str
     return configs
 
 
-def dataset_sources(datasets, data_dir=None, on_missing: str = "error") -> dict[str, str]:
-    """Load every data set once up front: a missing file fails here, before any training."""
-    return {ds: load_dataset("kddcup_rev" if ds == SEEN_UNSEEN else ds, data_dir,
-                             "error" if ds == SEEN_UNSEEN else on_missing)[3] for ds in datasets}
+def dataset_sources(datasets, data_dir=None, on_missing: str = "error",
+                    announce: bool = False) -> dict[str, str]:
+    """Load every data set once up front: a missing file fails here, before any training.
+
+    ``announce``: show the notebook banner when a set fell back to demo data
+    (:func:`semiad.core.notebook.demo_banner`).
+    """
+    sources = {ds: load_dataset("kddcup_rev" if ds == SEEN_UNSEEN else ds, data_dir,
+                                "error" if ds == SEEN_UNSEEN else on_missing)[3] for ds in datasets}
+    if announce:
+        from semiad.core.notebook import demo_banner
+
+        demo_banner(sources)
+    return sources
 
 
-def run_uainets_grid(profile: str, datasets, methods, *, seeds=None, budget="profile", pool_cap="profile",
+def save_csv(frame: pd.DataFrame, out: str | os.PathLike | None, name: str, **kw) -> None:
+    """Write a notebook artifact ``out/name`` (nothing when ``out`` is None)."""
+    if out is not None:
+        frame.to_csv(os.path.join(out, name), **kw)
+
+
+def run_uainets_grid(profile: str | UaiNetsConfig, datasets, methods, *, seeds=None, budget="profile",
+                     pool_cap="profile",
                      n_jobs: int = 1, backend: str = "loky", device: str = "cpu",
                      data_dir: str | os.PathLike | None = None, on_missing: str = "error",
                      cache_root: str | None = None, progress: bool = True,

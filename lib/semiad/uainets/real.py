@@ -1,34 +1,32 @@
-"""Analysis helpers of the UaiNets real-data and toy notebooks (``shared/papers/uainets_active_ad.txt``).
+"""UaiNets on real data: Tables 1 / 3 (Sec. 4.2, App. B.2), Fig. 4 (Sec. 4.3) and Fig. 11 (App. C.2).
 
-The grid cells themselves live in :mod:`semiad.uainets.grid`; this module turns their tidy
-results and raw records into the paper's tables, figures and claim checks:
+The grid cells live in :mod:`semiad.uainets.grid`; this module runs them for each notebook and turns
+their tidy results and raw records into the paper's tables:
 
 * **Table 1** (Sec. 4.2): F1 at budget = #anomalies (then precision = recall = F1) per data set and
-  method -- :func:`table1_comparison`; **Table 3** (App. B.2): precision / recall / F1 with their
-  standard deviations on KDDCUP, Thyroid, Arrhythmia and KDDCUP-Rev -- :func:`table3_comparison`;
-  the claims of Sec. 4.2 / App. B.2 as measurable rules, checked on the paper's own numbers and on
-  ours -- :func:`table1_claims`.
+  method -- :func:`run_table1`, :func:`table1_comparison`; **Table 3** (App. B.2): precision / recall
+  / F1 with their standard deviations on KDDCUP, Thyroid, Arrhythmia and KDDCUP-Rev --
+  :func:`table3_comparison`.
 * **Fig. 4** (Sec. 4.3): recall of the top-#test-anomalies on KDDCUP-Rev's test set for seen and
-  unseen attack types vs budget -- :func:`seen_unseen_table`, :func:`dagmm_seen_unseen`,
-  :func:`fig4_claims`.
+  unseen attack types vs budget -- :func:`run_fig4`, :func:`seen_unseen_table`, :func:`dagmm_seen_unseen`.
 * **Fig. 11** (App. C.2): # correct vs # guesses when expert labels stop at budget b --
-  :func:`choice_budgets`, :func:`choice_curves`, :func:`fig11_claims`.
-* **Fig. 2** (Sec. 2, Theorem 1): the undecidable toy distribution -- :func:`make_undecidable_toy`,
-  :func:`toy_scores`, :func:`toy_capacity_sweep`, :func:`fig2_claims`.
+  :func:`run_fig11`, :func:`choice_budgets`, :func:`choice_curves`.
 
-A claim table has one row per claim: ``claim`` (the paper's words), ``source``, ``rule`` (what we
-measure), ``paper_evidence`` / ``holds_in_paper`` (the rule applied to the paper's printed numbers,
-where they allow it), ``ours_evidence`` / ``holds_ours`` and ``status`` (``holds``, ``does not
-hold`` or ``not evaluable: <why>``).
+The claims of each artifact are in :mod:`semiad.uainets.claims`, the figures in
+:mod:`semiad.uainets.figures`, the Table 1 studies (schedule, pool size, collapses) in
+:mod:`semiad.uainets.schedule`, :mod:`semiad.uainets.reduction` and :mod:`semiad.uainets.covtype`.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from semiad.uainets import grid as U
 from semiad.uainets.grid import METHOD_LABELS, k_for
 
 #: Table 1's methods (rows) in the paper's order, plus the extra rows we add.
@@ -204,150 +202,6 @@ def f1_wide(comparison: pd.DataFrame, column: str) -> pd.DataFrame:
     return t1.pivot_table(index="dataset", columns="method", values=column, aggfunc="first")
 
 
-def _claim(claim: str, source: str, rule: str, paper: tuple[str, object], ours: tuple[str, object]) -> dict:
-    holds = ours[1]
-    status = ("holds" if holds else "does not hold") if isinstance(holds, (bool, np.bool_)) else str(holds)
-    return {"claim": claim, "source": source, "rule": rule, "paper_evidence": paper[0],
-            "holds_in_paper": paper[1], "ours_evidence": ours[0],
-            "holds_ours": holds if isinstance(holds, (bool, np.bool_)) else pd.NA, "status": status}
-
-
-def _fmt(d: dict) -> str:
-    return ", ".join(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in d.items())
-
-
-def _rule_dae_below_uai(f1: pd.DataFrame):
-    sub = f1.dropna(subset=["DAE", "DAE_uai"]) if {"DAE", "DAE_uai"} <= set(f1.columns) else f1.iloc[:0]
-    if sub.empty:
-        return "no data", "not evaluable: DAE / DAE_uai missing"
-    gap = (sub["DAE_uai"] - sub["DAE"]).to_dict()
-    return f"DAE_uai - DAE per set: {_fmt(gap)}", bool((sub["DAE"] < sub["DAE_uai"]).all())
-
-
-def _rule_kdd_gap(f1: pd.DataFrame):
-    if "kddcup" not in f1.index or pd.isna(f1.loc["kddcup"].get("DAE_uai", np.nan)) or \
-            pd.isna(f1.loc["kddcup"].get("DAE", np.nan)):
-        return "no data", "not evaluable: KDDCUP not run"
-    gap = f1.loc["kddcup", "DAE_uai"] - f1.loc["kddcup", "DAE"]
-    return f"DAE_uai - DAE on KDDCUP = {gap:.2f}", bool(gap >= 0.3)
-
-
-def _rule_similar_best(f1: pd.DataFrame,
-                       baselines=("LODA-AAD", "Tree-AAD", "DAGMM (clean)", "DAGMM (dirty)")):
-    cols = [c for c in baselines if c in f1.columns]
-    if "DAE_uai" not in f1.columns or not cols:
-        return "no data", "not evaluable: methods missing"
-    sub = f1.dropna(subset=["DAE_uai"])
-    best = sub[cols].max(axis=1)
-    ok = sub["DAE_uai"] >= best - 0.05
-    return (f"{int(ok.sum())}/{len(ok)} sets with DAE_uai >= best baseline - 0.05 "
-            f"(baselines run: {', '.join(cols)}); misses: {', '.join(ok.index[~ok]) or 'none'}",
-            bool(ok.mean() > 0.5))
-
-
-def _rule_beats(f1: pd.DataFrame, other: str, datasets, need: int | None):
-    if other not in f1.columns or "DAE_uai" not in f1.columns:
-        return "no data", f"not evaluable: {other} missing"
-    sub = f1.loc[[d for d in datasets if d in f1.index]].dropna(subset=["DAE_uai", other])
-    if sub.empty:
-        return "no data", "not evaluable: none of the sets run"
-    wins = sub["DAE_uai"] > sub[other]
-    ev = f"DAE_uai > {other} on {int(wins.sum())}/{len(wins)} ({', '.join(wins.index[wins]) or 'none'})"
-    if need is None:  # a majority
-        return ev, bool(wins.mean() > 0.5)
-    if len(wins) < len(datasets):
-        return ev, f"not evaluable: only {len(wins)} of the {len(datasets)} sets run"
-    return ev, bool(wins.sum() >= need)
-
-
-def _rule_stability(std: pd.DataFrame, methods=("LODA-AAD", "Tree-AAD", "DAE", "DAGMM (dirty)")):
-    sub = std.loc[[d for d in TABLE3_DATASETS if d in std.index]]
-    if "DAE_uai" not in sub.columns or sub["DAE_uai"].dropna().empty:
-        return "no data", "not evaluable: no seeds / sets"
-    means = {m: float(sub[m].mean()) for m in ("DAE_uai", *methods)
-             if m in sub.columns and sub[m].notna().any()}
-    others = [m for m in means if m != "DAE_uai"]
-    if not others:
-        return _fmt(means), "not evaluable: no baseline std"
-    return f"mean F1 std over the Table-3 sets: {_fmt(means)}", bool(all(means["DAE_uai"] < means[m]
-                                                                           for m in others))
-
-
-def _rule_covtype(f1: pd.DataFrame):
-    active = [c for c in ("LODA-AAD", "Tree-AAD", "DAE_uai") if c in f1.columns]
-    static = [c for c in ("DAE", "DAGMM (clean)", "DAGMM (dirty)") if c in f1.columns]
-    if not active or not static or "covtype" not in f1.index:
-        return "no data", "not evaluable: Covtype or methods not run"
-    gap = (f1[active].max(axis=1) - f1[static].max(axis=1)).dropna()
-    if "covtype" not in gap.index:
-        return "no data", "not evaluable: Covtype not run"
-    return (f"largest gap on {gap.idxmax()} ({gap.max():.2f}); Covtype {gap['covtype']:.2f}",
-            bool(gap.idxmax() == "covtype"))
-
-
-def table1_claims(comparison: pd.DataFrame) -> pd.DataFrame:
-    """The claims of Sec. 4.2 and App. B.2 as rules on Table 1's F1 (mean over seeds) and its stds.
-
-    Each rule is applied to the paper's printed numbers (Tables 1 and 3) and to ours:
-
-    1. "DAE produces fairly bad results for all datasets": DAE's F1 < DAE_uai's on every set run.
-    2. DAE_uai >> DAE on KDDCUP (paper 0.94 vs 0.39): F1 gap >= 0.30.
-    3. "DAEuai produces similar or better results to the best baselines": DAE_uai >= best of
-       LODA-AAD, Tree-AAD, DAGMM (clean/dirty) - 0.05 on a majority of sets.
-    4. "usually better than LODA-AAD and Tree-AAD": DAE_uai > each of them on a majority of sets.
-    5. App. B.2 / Table 3: DAE_uai > LODA-AAD on all four Table-3 sets.
-    6. Table 3: DAE_uai > Tree-AAD on at least three of the four (paper: all but Thyroid).
-    7. "The active algorithms are also more robust": DAE_uai's F1 std, averaged over the Table-3
-       sets, is below that of LODA-AAD, Tree-AAD, DAE and DAGMM (dirty) (the rule the paper's
-       Table 3 supports; per set it does not: Tree-AAD on Thyroid and LODA-AAD on Arrhythmia
-       have lower stds).
-    8. "the largest difference from the active methods to the other algorithms was in Covtype".
-    """
-    paper_f1, ours_f1, ours_std = (f1_wide(comparison, c) for c in ("paper", "ours_mean", "ours_std"))
-    ran = ours_f1.dropna(how="all")
-    paper_f1_ran = paper_f1.loc[[d for d in paper_f1.index if d in ran.index]]
-    from semiad.core.reported import load_reported
-
-    t3 = load_reported("uainets_table3")
-    full = t3.groupby("dataset")["anomalies_in_train"].transform("max")
-    t3 = t3[(t3["anomalies_in_train"] == full) & t3["method"].isin(["DAEuai", "LODA-AAD", "Tree-AAD", "DAE",
-                                                                    "DAGMM*"])]
-    paper_std = t3.assign(method=t3["method"].replace({"DAEuai": "DAE_uai", "DAGMM*": "DAGMM (dirty)"})) \
-        .pivot_table(index="dataset", columns="method", values="f1_std")
-    specs = [
-        ("DAE produces fairly bad results for all datasets", "Sec. 4.2",
-         "DAE F1 < DAE_uai F1 on every set run",
-         _rule_dae_below_uai),
-        ("DAE_uai >> DAE on KDDCUP (0.94 vs 0.39)", "Table 1 / Table 3",
-         "F1(DAE_uai) - F1(DAE) >= 0.30 on KDDCUP",
-         _rule_kdd_gap),
-        ("DAE_uai produces similar or better results to the best baselines", "Sec. 4.2",
-         "DAE_uai >= max(LODA-AAD, Tree-AAD, DAGMM clean/dirty) - 0.05 on a majority of the sets run",
-         _rule_similar_best),
-        ("DAE_uai usually presents better results than LODA-AAD", "Sec. 4.2",
-         "DAE_uai > LODA-AAD on a majority of the sets run",
-         lambda f: _rule_beats(f, "LODA-AAD", list(f.index), None)),
-        ("DAE_uai usually presents better results than Tree-AAD", "Sec. 4.2",
-         "DAE_uai > Tree-AAD on a majority of the sets run",
-         lambda f: _rule_beats(f, "Tree-AAD", list(f.index), None)),
-        ("DAE_uai better than LODA-AAD on KDDCUP, Thyroid, Arrhythmia, KDDCUP-Rev", "App. B.2 (Table 3)",
-         "DAE_uai > LODA-AAD on all 4 Table-3 sets",
-         lambda f: _rule_beats(f, "LODA-AAD", TABLE3_DATASETS, 4)),
-        ("DAE_uai better than Tree-AAD on three of the four Table-3 sets", "App. B.2 (Table 3)",
-         "DAE_uai > Tree-AAD on >= 3 of the 4 Table-3 sets",
-         lambda f: _rule_beats(f, "Tree-AAD", TABLE3_DATASETS, 3)),
-        ("The largest difference from the active methods to the others was in Covtype", "Sec. 4.2",
-         "argmax over sets of [best active F1 - best of DAE / DAGMM F1] is Covtype", _rule_covtype),
-    ]
-    rows = [_claim(c, s, r, fn(paper_f1_ran if len(paper_f1_ran) else paper_f1), fn(ran))
-            for c, s, r, fn in specs]
-    rows.insert(6 + 1, _claim("DAE_uai is more stable (lower std) than the baselines", "Sec. 4.2 / Table 3",
-                              "mean F1 std over the Table-3 sets: DAE_uai below LODA-AAD, Tree-AAD, DAE, "
-                              "DAGMM (dirty)", _rule_stability(paper_std), _rule_stability(ours_std)))
-    out = pd.DataFrame(rows)
-    out.insert(0, "table", "claims (Table 1/3)")
-    return out
-
 
 # ---------------------------------------------------------------------------------------------
 # Fig. 4: seen / unseen anomaly types on KDDCUP-Rev
@@ -388,20 +242,20 @@ def dagmm_seen_unseen(profile: str, variant: str = "dirty", seeds=None, device: 
     Returns one row per seed (budget-independent).
     """
     from semiad.core.detectors.dagmm import DAGMM
-    from semiad.uainets.grid import SEEN_UNSEEN, make_pool, sizes_for, tabular_pool_cap
+    from semiad.uainets.grid import SEEN_UNSEEN, UaiNetsConfig, make_pool
 
     if variant not in ("dirty", "clean"):
         raise ValueError(f"variant must be 'dirty' or 'clean', got {variant!r}")
-    sizes = sizes_for(profile)
+    sizes = UaiNetsConfig.for_profile(profile)
     pool = make_pool({"dataset": SEEN_UNSEEN, "data_source": "real",
-                      "pool_cap": tabular_pool_cap(sizes, SEEN_UNSEEN)}, {"data_dir": data_dir})
+                      "pool_cap": sizes.tabular_cap(SEEN_UNSEEN)}, {"data_dir": data_dir})
     test = pool["test"]
     n_top = int(test["y"].sum())
     train = pool["X"] if variant == "dirty" else pool["X"][pool["y"] == 0]
     rows = []
-    for seed in (sizes["seeds"] if seeds is None else seeds):
+    for seed in (sizes.seeds if seeds is None else seeds):
         det = DAGMM.preset("kddcup_rev", random_state=int(seed), device=device)
-        steps = sizes.get("dagmm_steps")
+        steps = sizes.dagmm_steps
         if steps is not None:  # the profile's cap on optimiser steps, as in the Table 1 cells
             det.epochs = min(det.epochs, max(1, math.ceil(steps / math.ceil(len(train) / det.batch_size))))
         det.fit(train)
@@ -414,78 +268,6 @@ def dagmm_seen_unseen(profile: str, variant: str = "dirty", seeds=None, device: 
                      "recall": float(hit[test["y"] == 1].mean()), "static": True})
     return pd.DataFrame(rows)
 
-
-def fig4_claims(table: pd.DataFrame) -> pd.DataFrame:
-    """Sec. 4.3's claims on Fig. 4 as rules at the largest budget (means over seeds; static methods
-    are budget-independent):
-
-    1. "DAEuai is significantly better at detecting known types": its seen recall exceeds every
-       other method's by >= 0.05.
-    2. "maintains a recall close to the best on new unseen classes": unseen recall >= best - 0.10.
-    3. "better results than LODA-AAD for both seen and unseen": both recalls > LODA-AAD's.
-    4. "DAE is able to detect well novelty": DAE's unseen recall >= its seen recall and is within
-       0.10 of the best unseen recall.
-    5. "DAGMM is not so effective on this test set": every DAGMM variant's overall recall is below
-       both DAE's and DAE_uai's.
-    The paper prints no numbers for Fig. 4, so ``holds_in_paper`` is empty.
-    """
-    if table.empty:
-        empty = _claim("Sec. 4.3 claims", "Sec. 4.3 / Fig. 4", "-", ("no numbers printed", pd.NA),
-                       ("no data", "not evaluable: no run succeeded"))
-        return pd.DataFrame([empty])
-    b_max = table.loc[~table["static"], "budget"].max() if (~table["static"]).any() else None
-    last = table[table["static"] | (table["budget"] == b_max)]
-    m = last.groupby("method")[["recall_seen", "recall_unseen", "recall"]].mean()
-    rows = []
-
-    def add(claim, rule, fn):
-        try:
-            ev, holds = fn()
-        except KeyError as exc:
-            ev, holds = "no data", f"not evaluable: {exc} not run"
-        rows.append(_claim(claim, "Sec. 4.3 / Fig. 4", rule, ("no numbers printed", pd.NA), (ev, holds)))
-
-    def c1():
-        others = m.drop(index="DAE_uai")["recall_seen"]
-        gap = m.loc["DAE_uai", "recall_seen"] - others.max()
-        return f"seen recall: {_fmt(m['recall_seen'].to_dict())}; margin {gap:.2f}", bool(gap >= 0.05)
-
-    def c2():
-        gap = m["recall_unseen"].max() - m.loc["DAE_uai", "recall_unseen"]
-        return (f"unseen recall: {_fmt(m['recall_unseen'].to_dict())}; below best by {gap:.2f}",
-                bool(gap <= 0.10))
-
-    def c3():
-        d = m.loc["DAE_uai"] - m.loc["LODA-AAD"]
-        return (f"DAE_uai - LODA-AAD: seen {d['recall_seen']:.2f}, unseen {d['recall_unseen']:.2f}",
-                bool(d["recall_seen"] > 0 and d["recall_unseen"] > 0))
-
-    def c4():
-        dae = m.loc["DAE"]
-        return (f"DAE seen {dae['recall_seen']:.2f}, unseen {dae['recall_unseen']:.2f}, best unseen "
-                f"{m['recall_unseen'].max():.2f}",
-                bool(dae["recall_unseen"] >= dae["recall_seen"] and
-                     dae["recall_unseen"] >= m["recall_unseen"].max() - 0.10))
-
-    def c5():
-        dag = [x for x in m.index if x.startswith("DAGMM")]
-        if not dag:
-            raise KeyError("DAGMM")
-        ref = min(m.loc["DAE", "recall"], m.loc["DAE_uai", "recall"])
-        return (f"overall test recall: {_fmt(m['recall'].to_dict())}",
-                bool(all(m.loc[x, "recall"] < ref for x in dag)))
-
-    add("DAE_uai is significantly better at detecting known (seen) types of anomalies",
-        "seen recall(DAE_uai) >= max over other methods + 0.05 at the largest budget", c1)
-    add("DAE_uai maintains a recall close to the best on new unseen classes",
-        "unseen recall(DAE_uai) >= best unseen recall - 0.10", c2)
-    add("DAE_uai gives better results than LODA-AAD for both seen and unseen classes",
-        "seen and unseen recall of DAE_uai > LODA-AAD's", c3)
-    add("DAE is able to detect well novelty (new classes)",
-        "unseen recall(DAE) >= seen recall(DAE) and >= best unseen recall - 0.10", c4)
-    add("DAGMM is not so effective on this test set",
-        "overall recall of each DAGMM variant < min(DAE, DAE_uai)", c5)
-    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -550,237 +332,337 @@ def correct_at(curves: pd.DataFrame, guesses: str | int = "n_anomalies") -> pd.D
     return pd.DataFrame(rows)
 
 
-def fig11_claims(curves: pd.DataFrame) -> pd.DataFrame:
-    """App. C.2's claims as rules on the choice curves (means over seeds). b_p = the paper's
-    budget scaled to our pool (:func:`proportional_budget`), recall@n = share of the anomalies among
-    the first n guesses, A = #anomalies of the pool:
-
-    1. "with only a few labels it already fairs a lot better than its underlying network": at the
-       smallest positive budget, recall@A of DAE_uai > the DAE's (b = 0), on every set.
-    2. KDDCUP, "with only 3,000 labeled instances ... it can correctly find 80,000 anomalies with a
-       high precision": recall@A at b_p >= 80,000 / 97,278 = 0.82.
-    3. KDDCUP, "the DAE with no expert knowledge does a lot worse": recall@A(b_p) - recall@A(DAE) >= 0.2.
-    4. Thyroid and KDDCUP-Rev, "with b = 531 and b = 4000 ... it finds all or almost all anomalies":
-       recall@max(b_p, A) >= 0.9 on both.
-    5. Arrhythmia, "improves on DAE in a smaller scale ... but still does fairly better": recall@A at
-       the largest budget > the DAE's, and the gain is smaller than on KDDCUP.
-    6. More labels, better choices (the figure's message): recall@A is non-decreasing in b (slack
-       0.02) on every set.
-    """
-    if curves.empty:
-        return pd.DataFrame([_claim("App. C.2 claims", "App. C.2 / Fig. 11", "-", ("figure only", pd.NA),
-                                    ("no data", "not evaluable: no DAE_uai run succeeded"))])
-    at_a = correct_at(curves).groupby(["dataset", "budget"])[["recall", "pool", "n_anomalies"]].mean()
-    at_mb = correct_at(curves, "max_b_anomalies").groupby(["dataset", "budget"])["recall"].mean()
-    sets = sorted(at_a.index.get_level_values(0).unique())
-    rows = []
-
-    def rec(ds, b):
-        return float(at_a.loc[(ds, b), "recall"])
-
-    def budgets(ds):
-        return sorted(at_a.loc[ds].index)
-
-    def pb(ds):
-        r = at_a.loc[(ds, budgets(ds)[0])]
-        return proportional_budget(ds, int(r["pool"]), int(r["n_anomalies"]))
-
-    def add(claim, rule, fn, need=()):
-        missing = [d for d in need if d not in sets]
-        if missing:
-            ev, holds = "no data", f"not evaluable: {', '.join(missing)} not run"
-        else:
-            ev, holds = fn()
-        rows.append(_claim(claim, "App. C.2 / Fig. 11", rule, ("figure only (no numbers)", pd.NA),
-                           (ev, holds)))
-
-    def c1():
-        d = {ds: (rec(ds, budgets(ds)[1]) - rec(ds, 0)) for ds in sets if len(budgets(ds)) > 1}
-        return f"recall@A gain at the smallest b > 0: {_fmt(d)}", bool(d and all(v > 0 for v in d.values()))
-
-    def c2():
-        r = rec("kddcup", pb("kddcup"))
-        return f"KDDCUP b_p = {pb('kddcup')}: recall@A {r:.2f}", bool(r >= 80_000 / 97_278)
-
-    def c3():
-        r, r0 = rec("kddcup", pb("kddcup")), rec("kddcup", 0)
-        return f"KDDCUP recall@A: DAE_uai(b_p) {r:.2f}, DAE {r0:.2f}", bool(r - r0 >= 0.2)
-
-    def c4():
-        d = {ds: float(at_mb.loc[(ds, pb(ds))]) for ds in ("thyroid", "kddcup_rev")}
-        return (f"recall@max(b_p, A): {_fmt(d)} "
-                f"(b_p: thyroid {pb('thyroid')}, kddcup_rev {pb('kddcup_rev')})",
-                bool(all(v >= 0.9 for v in d.values())))
-
-    def c5():
-        g = rec("arrhythmia", budgets("arrhythmia")[-1]) - rec("arrhythmia", 0)
-        gk = rec("kddcup", budgets("kddcup")[-1]) - rec("kddcup", 0) if "kddcup" in sets else np.nan
-        ok = g > 0 and (np.isnan(gk) or g < gk)
-        return f"recall@A gain at the largest b: arrhythmia {g:.2f}, kddcup {gk:.2f}", bool(ok)
-
-    def c6():
-        bad = [ds for ds in sets if (np.diff([rec(ds, b) for b in budgets(ds)]) < -0.02).any()]
-        return f"sets with a drop > 0.02: {', '.join(bad) or 'none'}", not bad
-
-    add("With only a few labels DAE_uai already fares a lot better than its underlying network",
-        "recall@A at the smallest b > 0 > DAE's (b = 0), every set", c1)
-    add("KDDCUP: with < 1% labelled, DAE_uai finds 80,000 of 97,278 anomalies with high precision",
-        "recall@A at the pool-scaled b = 3000 >= 0.82", c2, ("kddcup",))
-    add("KDDCUP: the DAE with no expert knowledge does a lot worse",
-        "recall@A(DAE_uai, b_p) - recall@A(DAE) >= 0.20", c3, ("kddcup",))
-    add("Thyroid (b = 531) and KDDCUP-Rev (b = 4000): all or almost all anomalies found",
-        "recall@max(b_p, A) >= 0.90 on both, b_p = the paper's budget scaled to our pool", c4,
-        ("thyroid", "kddcup_rev"))
-    add("Arrhythmia: DAE_uai improves on DAE on a smaller scale, but still fairly better",
-        "recall@A at the largest b > DAE's, and the gain < KDDCUP's", c5, ("arrhythmia",))
-    add("The choices improve as DAE_uai gets more expert labels",
-        "recall@A non-decreasing in b (slack 0.02), every set", c6)
-    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------------------------
-# Fig. 2: the undecidable toy distribution (Sec. 2, Theorem 1)
-#: Centres / stds / sizes of the toy: three dense clusters (classes 0, 1, 2), a fourth, small and tight
-#: cluster of class 2 far from the others (few points: a low-density *cluster*, the "possible clustered
-#: anomalies" of Fig. 2, centre) and scattered low-density points (Fig. 2, right): uniform on a square,
-#: rejected within ``TOY_SCATTER["clear"]`` of a cluster centre so they stay visibly unclustered.
-TOY_CLUSTERS: tuple[tuple[float, float, float, int, int], ...] = (
-    (-3.0, 2.0, 0.8, 300, 0), (3.0, 2.5, 0.8, 300, 1), (0.0, -2.5, 0.8, 300, 2), (6.0, -6.0, 0.15, 30, 2))
-TOY_SCATTER = {"n": 30, "half_width": 5.0, "clear": 2.0}
+# the notebooks' one call each
+@dataclass
+class Fig4Run:
+    """What :func:`run_fig4` measured (Sec. 4.3, Fig. 4)."""
+
+    budgets: tuple[int, ...]
+    split_table: pd.DataFrame  #: our seen/unseen split next to the paper's counts
+    table: pd.DataFrame  #: :func:`seen_unseen_table` of the active methods and the DAE
+    dagmm: pd.DataFrame  #: :func:`dagmm_seen_unseen` rows of each DAGMM variant (may be empty)
+    failures: dict[str, str]
+    claims: pd.DataFrame
+    comparison: pd.DataFrame
+    n_top: int  #: test anomalies = the top of the test ranking that is scored
+
+    def at_last_budget(self) -> pd.DataFrame:
+        """Mean recalls (and anomalies found in training) per method at the largest budget."""
+        last = self.table[self.table["budget"] == self.table["budget"].max()]
+        cols = ["recall_seen", "recall_unseen", "recall", "found_train"]
+        return last.groupby("method")[cols].mean().round(3)
 
 
-def make_undecidable_toy(seed: int = 0, n_scale: float = 1.0) -> dict[str, np.ndarray]:
-    """Fig. 2's toy: ``X`` (n, 2), ``cls`` (class 0/1/2, scattered points get a random class),
-    ``cluster`` (bool: the small fourth cluster) and ``scattered`` (bool: the low-density points).
+def fig4_split_table(split, pool: np.ndarray) -> pd.DataFrame:
+    """Our KDDCUP-Rev seen/unseen split (:func:`semiad.uainets.data.kddcup_rev_seen_unseen_split`) next to
+    the paper's counts (Sec. 4.3), with the audited (capped) training pool."""
+    from semiad.uainets.data import PAPER_REV_TEST
 
-    Three classes in four visibly separable clusters plus scattered low-density points; whether the
-    anomalies are the small cluster or the scattered points is undecidable from the data alone
-    (Theorem 1). ``n_scale`` scales every group's size (at least 5 points each).
+    info = split.info
+    rows = [
+        ("test items", PAPER_REV_TEST["n"], info["n_test"]),
+        ("test anomalies of seen types", PAPER_REV_TEST["n_seen"], int(split.seen_test.sum())),
+        ("test anomalies of unseen types", PAPER_REV_TEST["n_unseen"], int(split.unseen_test.sum())),
+        ("attack types in train", PAPER_REV_TEST["n_train_types"], len(split.seen_types)),
+        ("attack types in test", PAPER_REV_TEST["n_test_types"], info["n_test_types"]),
+        ("new (unseen) types in test", PAPER_REV_TEST["n_new_types"], len(split.unseen_types)),
+        ("training items", 121597, info["n_train"]),
+        ("training anomalies", 24319, info["n_train_anomalies"]),
+        ("training pool audited (capped)", np.nan, len(pool)),
+        ("anomalies in the audited pool", np.nan, int(split.y_train[pool].sum())),
+    ]
+    return pd.DataFrame(rows, columns=["quantity", "paper", "ours"])
+
+
+def run_fig4(profile: str = "quick", budgets=None, methods=("dae_uai", "loda_aad", "dae"),
+             dagmm_variants=("dirty", "clean"), seeds=None, n_jobs: int = 1, device: str = "cpu",
+             data_dir=None, on_missing: str = "demo", out=None) -> Fig4Run:
+    """Fig. 4 end to end: the split, the snapshot grid (cached cells), the static DAGMM references and
+    the claims.
+
+    Writes ``results.csv`` (tidy recalls per method, budget, seed) and ``comparison.csv`` (the split's
+    counts paper vs ours, failures, claim rows) to ``out`` when given.
     """
-    rng = np.random.default_rng([seed, 2])
-    Xs, cls, kind = [], [], []
-    for j, (cx, cy, sd, n, c) in enumerate(TOY_CLUSTERS):
-        n = max(5, int(round(n * n_scale)))
-        Xs.append(rng.normal([cx, cy], sd, size=(n, 2)))
-        cls += [c] * n
-        kind += [1 if j == len(TOY_CLUSTERS) - 1 else 0] * n
-    n = max(5, int(round(TOY_SCATTER["n"] * n_scale)))
-    centres = np.array([c[:2] for c in TOY_CLUSTERS])
-    pts: list[np.ndarray] = []
-    while len(pts) < n:
-        p = rng.uniform(-TOY_SCATTER["half_width"], TOY_SCATTER["half_width"], 2)
-        if np.linalg.norm(centres - p, axis=1).min() > TOY_SCATTER["clear"]:
-            pts.append(p)
-    Xs.append(np.array(pts))
-    cls += rng.integers(0, 3, n).tolist()
-    kind += [2] * n
-    kind_arr = np.asarray(kind)
-    return {"X": np.vstack(Xs), "cls": np.asarray(cls), "cluster": kind_arr == 1, "scattered": kind_arr == 2}
+    from semiad.uainets.claims import fig4_claims
+    from semiad.uainets.data import kddcup_rev_seen_unseen_split
+
+    sizes = U.UaiNetsConfig.for_profile(profile)
+    budgets = tuple(fig4_budgets(profile) if budgets is None else budgets)
+    U.dataset_sources([U.SEEN_UNSEEN], data_dir, on_missing, announce=True)
+    split = kddcup_rev_seen_unseen_split(seed=0, data_dir=data_dir)
+    split_table = fig4_split_table(split, U.pool_indices(split.y_train, sizes.tabular_cap(U.SEEN_UNSEEN)))
+    print(f"profile={profile}: budgets {budgets}, seeds {seeds or sizes.seeds}; unseen types:",
+          ", ".join(split.unseen_types), "| seen types:", ", ".join(split.seen_types))
+    t0 = time.time()
+    _, records = U.run_uainets_grid(profile, [U.SEEN_UNSEEN], methods, seeds=seeds, budget=max(budgets),
+                                    n_jobs=n_jobs, device=device, data_dir=data_dir, on_missing=on_missing,
+                                    snapshot={"kind": "seen_unseen", "at": list(budgets)})
+    table = seen_unseen_table(records)
+    failures = {METHOD_LABELS[r["config"]["method"]]: r.get("error", "") for r in records
+                if r["status"] != "ok"}
+    dagmm_tables = []
+    for variant in dagmm_variants:
+        try:
+            dagmm_tables.append(dagmm_seen_unseen(profile, variant, seeds=seeds, device=device,
+                                                  data_dir=data_dir))
+        except Exception as exc:  # DAGMM is a reference only: report, keep the figure
+            failures[f"DAGMM ({variant})"] = f"{type(exc).__name__}: {exc}"
+    dagmm = pd.concat(dagmm_tables, ignore_index=True) if dagmm_tables else pd.DataFrame()
+    print(f"wall time {(time.time() - t0) / 60:.1f} min; failures: {failures or 'none'}")
+    rows = []
+    for r in table.itertuples():
+        for metric in ("recall_seen", "recall_unseen", "recall", "found_train"):
+            rows.append({"method": r.method, "dataset": U.SEEN_UNSEEN, "setting": f"budget={r.budget}",
+                         "seed": r.seed, "metric": metric, "value": float(getattr(r, metric))})
+    for r in dagmm.itertuples():
+        for metric in ("recall_seen", "recall_unseen", "recall"):
+            rows.append({"method": r.method, "dataset": U.SEEN_UNSEEN, "setting": "static (budget-free)",
+                         "seed": r.seed, "metric": metric, "value": float(getattr(r, metric))})
+    U.save_csv(pd.DataFrame(rows), out, "results.csv", index=False)
+    claims = fig4_claims(pd.concat([table, dagmm], ignore_index=True) if len(dagmm) else table)
+    counts = split_table.rename(columns={"quantity": "metric", "ours": "ours_mean"}).assign(
+        dataset=U.SEEN_UNSEEN, method="split", ours_std=np.nan)
+    counts["delta"] = counts["ours_mean"] - counts["paper"]
+    counts["status"] = "ok (our approximation of the split, see above)"
+    fails = pd.DataFrame([{"dataset": U.SEEN_UNSEEN, "method": m, "metric": "run", "status": f"failed: {e}"}
+                          for m, e in failures.items()])
+    claim_rows = claims.assign(dataset=U.SEEN_UNSEEN, method="claim", metric="claim")
+    comparison = pd.concat([counts, fails, claim_rows], ignore_index=True)
+    U.save_csv(comparison, out, "comparison.csv", index=False)
+    return Fig4Run(budgets, split_table, table, dagmm, failures, claims, comparison, int(split.y_test.sum()))
 
 
-def toy_models(kde_bandwidth: float = 0.25, gmm_components: int = 3) -> dict[str, object]:
-    """The two density models of the toy: a high-capacity KDE (small bandwidth) and a low-capacity
-    Gaussian mixture (as many components as big clusters); score = -log density."""
-    from sklearn.mixture import GaussianMixture
-    from sklearn.neighbors import KernelDensity
+@dataclass
+class Fig11Run:
+    """What :func:`run_fig11` measured (App. C.2, Fig. 11)."""
 
-    return {f"KDE (bandwidth {kde_bandwidth:g})": KernelDensity(bandwidth=kde_bandwidth),
-            f"GMM ({gmm_components} components)": GaussianMixture(gmm_components, covariance_type="full",
-                                                                 n_init=3, random_state=0)}
+    panels: tuple[str, ...]
+    plan: pd.DataFrame  #: per set: pool, anomalies, k, the paper's b, b scaled to our pool, our budgets
+    curves: pd.DataFrame  #: :func:`choice_curves`
+    recall_at_a: pd.DataFrame  #: :func:`correct_at` at #anomalies guesses
+    failures: dict[str, str]
+    claims: pd.DataFrame
+    cells: pd.DataFrame  #: the paper's highlighted budgets (share of the set) and KDDCUP's 80,000 vs ours
 
-
-def neg_log_density(model, X: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Fit ``model`` (KernelDensity or GaussianMixture) on all of ``X`` (unsupervised) and return
-    -log p(x), the anomaly score of Sec. 3 (higher = more anomalous), computed single-threaded."""
-    from sklearn.base import clone
-    from threadpoolctl import threadpool_limits
-
-    m = clone(model)
-    if "random_state" in m.get_params():
-        m.set_params(random_state=seed)
-    with threadpool_limits(1):  # tiny 2-D fits: BLAS threads only add overhead (measured 10-30x)
-        return -m.fit(X).score_samples(X)
+    def recall_table(self) -> pd.DataFrame:
+        """Mean # correct and recall at #anomalies guesses per budget (rows) and set (columns)."""
+        return self.recall_at_a.groupby(["dataset", "budget"])[["correct", "recall"]].mean().round(3) \
+            .unstack("dataset")
 
 
-def toy_scores(toy: dict, models: dict, seed: int = 0) -> pd.DataFrame:
-    """AUC-ROC of each model under each anomaly definition of Fig. 2 and the share of each group in
-    the model's top-(#cluster + #scattered) scores.
+def choice_plan(panels, data_dir=None, on_missing: str = "error", sizes: U.UaiNetsConfig | None = None,
+                fractions: tuple[float, ...] = CHOICE_FRACTIONS) -> pd.DataFrame:
+    """Fig. 11's budgets per set: the paper's b scaled to our pool (capped by ``sizes``; None = the paper
+    profile's whole sets) and ``fractions`` of it."""
+    sizes = sizes or U.UaiNetsConfig()
+    plan = []
+    for ds in panels:
+        _, y, _, _ = U.load_dataset(ds, data_dir, on_missing)
+        idx = U.pool_indices(np.asarray(y), sizes.tabular_cap(ds))
+        n_pool, n_anom = len(idx), int(np.asarray(y)[idx].sum())
+        paper = PAPER_FIG11[ds]
+        plan.append({"dataset": ds, "pool": n_pool, "anomalies": n_anom, "k": k_for(n_anom),
+                     "paper b": paper["b"], "paper set size": paper["n"],
+                     "b scaled to our pool": proportional_budget(ds, n_pool, n_anom),
+                     "budgets": choice_budgets(ds, n_pool, n_anom, fractions)})
+    return pd.DataFrame(plan)
 
-    ``clustered``: the small cluster is anomalous, everything else (scattered points included) normal;
-    ``low_density``: the scattered points are anomalous, everything else normal;
-    ``cluster_over_scattered``: the AUC of the cluster against the scattered points only, i.e. the
-    probability that the model scores a cluster point above a scattered one (> 0.5: the model's
-    prior puts the cluster first; no ``top_share``).
+
+def fig11_cells(plan: pd.DataFrame, at_a: pd.DataFrame) -> pd.DataFrame:
+    """App. C.2's highlighted budgets as a share of the set, paper vs ours, and KDDCUP's 80,000 / 97,278
+    found next to our recall at #anomalies guesses at the scaled budget."""
+    mean_a = at_a.groupby(["dataset", "budget"])["recall"].agg(["mean", "std"])
+    rows = []
+    for r in plan.to_dict("records"):
+        pb = r["b scaled to our pool"]
+        if r["paper b"] is None or pb is None or pd.isna(pb):
+            continue
+        pb = int(pb)
+        rows.append({"dataset": r["dataset"], "method": "DAE_uai", "metric": "labelled share b / set size",
+                     "paper": PAPER_FIG11[r["dataset"]]["b"] / PAPER_FIG11[r["dataset"]]["n"],
+                     "ours_mean": pb / r["pool"], "status": "ok (b scaled to the pool)"})
+        if r["dataset"] == "kddcup" and ("kddcup", pb) in mean_a.index:
+            m = mean_a.loc[("kddcup", pb)]
+            rows.append({"dataset": "kddcup", "method": "DAE_uai", "metric": f"recall@A at b = {pb}",
+                         "paper": 80_000 / 97_278, "ours_mean": m["mean"], "ours_std": m["std"],
+                         "status": "ok (paper: ~80,000 found, read from the text)"})
+    cells = pd.DataFrame(rows)
+    if len(cells):
+        cells["delta"] = cells["ours_mean"] - cells["paper"]
+    return cells
+
+
+def run_fig11(profile: str = "quick", datasets=None, fractions=None, seeds=None, n_jobs: int = 1,
+              device: str = "cpu", data_dir=None, on_missing: str = "error", out=None) -> Fig11Run:
+    """Fig. 11 end to end: one DAE_uai run per (set, seed) with choice snapshots at each budget of
+    :func:`choice_plan` (cached cells), the curves, recall at #anomalies, the claims.
+
+    Writes ``choice_curves.csv``, ``results.csv`` and ``comparison.csv`` to ``out`` when given.
     """
-    from sklearn.metrics import roc_auc_score
+    from semiad.uainets.claims import fig11_claims
+
+    sizes = U.UaiNetsConfig.for_profile(profile)
+    panels = tuple(TABLE3_DATASETS if datasets is None else datasets)
+    fractions = tuple(CHOICE_FRACTIONS if fractions is None else fractions)
+    U.dataset_sources(panels, data_dir, on_missing, announce=True)
+    plan = choice_plan(panels, data_dir, on_missing, sizes, fractions)
+    t0 = time.time()
+    records, failures = [], {}
+    for row in plan.itertuples():
+        _, recs = U.run_uainets_grid(profile, [row.dataset], ["dae_uai"], seeds=seeds,
+                                     budget=max(row.budgets), n_jobs=n_jobs, device=device, data_dir=data_dir,
+                                     on_missing=on_missing,
+                                     snapshot={"kind": "choice", "at": list(row.budgets)})
+        records += recs
+        for r in recs:
+            if r["status"] != "ok":
+                failures[row.dataset] = r.get("error", "")
+    curves = choice_curves(records)
+    U.save_csv(curves, out, "choice_curves.csv", index=False)
+    print(f"profile={profile}, seeds {seeds or sizes.seeds}: wall time {(time.time() - t0) / 60:.1f} min; "
+          f"failures: {failures or 'none'}")
+    at_a = correct_at(curves)
+    rows = []
+    for name, tab in (("recall_at_n_anomalies", at_a), ("recall_at_max_b_n_anomalies",
+                                                        correct_at(curves, "max_b_anomalies"))):
+        for r in tab.itertuples():
+            rows.append({"method": "DAE" if r.budget == 0 else "DAE_uai", "dataset": r.dataset,
+                         "setting": f"b={r.budget},pool={r.pool}", "seed": r.seed, "metric": name,
+                         "value": r.recall})
+    U.save_csv(pd.DataFrame(rows), out, "results.csv", index=False)
+    claims = fig11_claims(curves)
+    cells = fig11_cells(plan, at_a)
+    fails = pd.DataFrame([{"dataset": d, "method": "DAE_uai", "metric": "run", "status": f"failed: {e}"}
+                          for d, e in failures.items()])
+    comparison = pd.concat([cells, fails, claims.assign(dataset="all", method="DAE_uai", metric="claim")],
+                           ignore_index=True)
+    U.save_csv(comparison, out, "comparison.csv", index=False)
+    return Fig11Run(panels, plan, curves, at_a, failures, claims, cells)
+
+
+@dataclass
+class Table1Run:
+    """What :func:`run_table1` measured (Sec. 4.2 Table 1, App. B.2 Table 3), and how it ran."""
+
+    profile: str
+    wanted: tuple[str, ...]  #: the sets asked for (Table 1's columns)
+    panels: list[str]  #: the sets run (``wanted`` minus ``not_run``)
+    not_run: dict[str, str]  #: sets not run, with why (e.g. the credit-card file is absent)
+    sizes: U.UaiNetsConfig
+    stats: pd.DataFrame  #: data set statistics vs Table 1's, the audited pool and k
+    results: pd.DataFrame  #: tidy grid results (ok and failed cells)
+    t1: pd.DataFrame  #: :func:`table1_comparison`
+    t3: pd.DataFrame  #: :func:`table3_comparison`
+    table1: pd.DataFrame  #: Table 1 as printed: ``ours ± std (paper)`` per method and set
+    grid: dict = field(default_factory=dict)  #: n_jobs, device, data_dir, on_missing of the run
+
+    def table3_view(self) -> pd.DataFrame | str:
+        """Table 3 as printed: ``mean (std)`` of paper and ours per (set, paper method, metric)."""
+        t3 = self.t3[self.t3["dataset"].isin(self.panels)]
+        if not len(t3):
+            return "none of the Table-3 sets (kddcup, thyroid, arrhythmia, kddcup_rev) ran in this profile"
+
+        def pm(mean, std):
+            return "" if pd.isna(mean) else f"{mean:.4f}" + ("" if pd.isna(std) else f" ({std:.4f})")
+
+        view = t3.assign(paper_cell=[pm(m, s) for m, s in zip(t3["paper"], t3["paper_std"], strict=True)],
+                         ours_cell=[pm(m, s) for m, s in zip(t3["ours_mean"], t3["ours_std"], strict=True)])
+        return view.pivot_table(index=["dataset", "paper_method", "anomalies_in_train", "method"],
+                                columns="metric", values=["paper_cell", "ours_cell"], aggfunc="first",
+                                sort=False)
+
+    def runtime(self) -> pd.DataFrame:
+        """CPU minutes per method over the grid's ok cells."""
+        ok = self.results[self.results["status"] == "ok"]
+        minutes = ok.groupby("method")["runtime_s"].sum().div(60).round(2)
+        return minutes.rename("CPU-min per method").to_frame()
+
+
+def _table1_cell(r) -> str:
+    paper = "" if pd.isna(r["paper"]) else f" ({r['paper']:.2f})"
+    if pd.isna(r["ours_mean"]):
+        return ("not run" if r["status"].startswith("not run") else "failed") + paper
+    std = "" if pd.isna(r["ours_std"]) else f" ± {r['ours_std']:.2f}"
+    return f"{r['ours_mean']:.2f}{std}{paper}"
+
+
+def table1_printed(t1: pd.DataFrame, datasets) -> pd.DataFrame:
+    """Table 1 as the paper prints it (methods x sets), each cell ``ours ± std (paper)`` or why not run."""
+    table = t1.assign(cell=t1.apply(_table1_cell, axis=1)).pivot_table(index="method", columns="dataset",
+                                                                        values="cell", aggfunc="first")
+    order = [METHOD_LABELS[m] for m in TABLE1_METHODS + EXTRA_METHODS]
+    return table.reindex([m for m in order if m in table.index])[
+        [d for d in datasets if d in table.columns]]
+
+
+def table1_stats(panels, sizes: U.UaiNetsConfig, data_dir=None, on_missing: str = "error") -> pd.DataFrame:
+    """Each set's statistics next to Table 1's, the audited pool, its anomalies (= the budget) and k."""
+    from semiad.uainets.data import load_uainets_real
 
     rows = []
-    n_top = int(toy["cluster"].sum() + toy["scattered"].sum())
-    for name, model in models.items():
-        s = neg_log_density(model, toy["X"], seed)
-        top = np.argsort(-s, kind="stable")[:n_top]
-        for definition, mask in (("clustered", toy["cluster"]), ("low_density", toy["scattered"])):
-            rows.append({"model": name, "definition": definition, "seed": seed,
-                         "auc_roc": float(roc_auc_score(mask, s)),
-                         "top_share": float(mask[top].mean())})
-        both = toy["cluster"] | toy["scattered"]
-        rows.append({"model": name, "definition": "cluster_over_scattered", "seed": seed,
-                     "auc_roc": float(roc_auc_score(toy["cluster"][both], s[both])), "top_share": np.nan})
+    for name in panels:
+        ds = load_uainets_real(name, data_dir=data_dir, on_missing=on_missing)
+        pool = U.pool_indices(ds.y, sizes.tabular_cap(name))
+        n_anom = int(ds.y[pool].sum())
+        rows.append({**ds.stats(), "pool": len(pool), "pool_anomalies (= budget)": n_anom,
+                     "k": k_for(n_anom), "note": ds.variant_note})
     return pd.DataFrame(rows)
 
 
-def toy_capacity_sweep(toy: dict, seed: int = 0, components=(1, 2, 3, 4, 5, 6, 8),
-                       bandwidths=(0.1, 0.25, 0.5, 1.0, 2.0)) -> pd.DataFrame:
-    """AUC under both definitions as model capacity grows (GMM components up, KDE bandwidth down)."""
-    from sklearn.mixture import GaussianMixture
-    from sklearn.neighbors import KernelDensity
+def run_table1(profile: str = "quick", datasets=None, methods=None, skip_if_absent=("credit_card",),
+               seeds=None, n_jobs: int = 1, device: str = "cpu", data_dir=None, on_missing: str = "error",
+               out=None) -> Table1Run:
+    """Tables 1 and 3 end to end: the set statistics, the grid (cached cells) and both comparisons.
 
-    models = {}
-    for c in components:
-        models[("GMM", float(c))] = GaussianMixture(c, covariance_type="full", n_init=3, random_state=0)
-    for h in bandwidths:
-        models[("KDE", float(h))] = KernelDensity(bandwidth=h)
-    rows = []
-    for (family, cap), model in models.items():
-        sc = toy_scores(toy, {f"{family} {cap:g}": model}, seed)
-        rows += [{**r, "family": family, "capacity": cap} for r in sc.to_dict("records")]
-    return pd.DataFrame(rows)
-
-
-def fig2_claims(scores: pd.DataFrame, kde: str, gmm: str) -> pd.DataFrame:
-    """Sec. 2's claims on the toy (mean AUC over seeds):
-
-    1. "If we used a high capacity model ... the low density points (Right) would be detected as
-       anomalous": KDE AUC(low_density) > AUC(clustered) and >= 0.9.
-    2. "If we used a low capacity model, the cluster (Center) would probably present a higher anomaly
-       score": GMM AUC(clustered) > AUC(low_density) and >= 0.9.
-    3. Theorem 1 ("our choice of algorithm implicitly imposes a prior"): no model is best under
-       both definitions -- the model ranked first differs between them.
+    ``datasets`` None: smoke's four small sets, else all of Table 1; ``methods`` None: Table 1's six and
+    OC-SVM, random. A set in ``skip_if_absent`` whose file is missing is *not run* (never demo data).
+    Writes ``results.csv`` (ok cells) and ``table1_f1.csv`` to ``out`` when given; the claims and
+    ``comparison.csv`` come last in the notebook (:func:`write_table1_comparison`).
     """
-    m = scores.groupby(["model", "definition"])["auc_roc"].mean().unstack("definition")
-    pair = m.pop("cluster_over_scattered") if "cluster_over_scattered" in m else None
-    rows = []
-    k, g = m.loc[kde], m.loc[gmm]
-    rows.append(_claim("A high-capacity model detects the scattered low-density points (Fig. 2 right)",
-                       "Sec. 2", f"{kde}: AUC(low_density) > AUC(clustered) and AUC(low_density) >= 0.9",
-                       ("figure only", pd.NA),
-                       (f"AUC low_density {k['low_density']:.3f}, clustered {k['clustered']:.3f}",
-                        bool(k["low_density"] > k["clustered"] and k["low_density"] >= 0.9))))
-    pg = np.nan if pair is None else float(pair[gmm])
-    rows.append(_claim("A low-capacity model gives the small cluster the higher anomaly score "
-                       "(Fig. 2 centre)",
-                       "Sec. 2", f"{gmm}: AUC(clustered) > AUC(low_density), AUC(clustered) >= 0.9 and "
-                       "P(cluster point scored above a scattered one) > 0.5",
-                       ("figure only", pd.NA),
-                       (f"AUC clustered {g['clustered']:.3f}, low_density {g['low_density']:.3f}, "
-                        f"cluster over scattered {pg:.3f}",
-                        bool(g["clustered"] > g["low_density"] and g["clustered"] >= 0.9 and pg > 0.5))))
-    best = m.idxmax()
-    rows.append(_claim("The choice of model is a prior on the anomalies (Theorem 1): none is best for both",
-                       "Sec. 2, Theorem 1",
-                       "the model with the highest AUC differs between the two definitions",
-                       ("figure only", pd.NA),
-                       (f"best under clustered: {best['clustered']}; "
-                        f"under low_density: {best['low_density']}",
-                        bool(best["clustered"] != best["low_density"]))))
-    return pd.DataFrame(rows)
+    sizes = U.UaiNetsConfig.for_profile(profile)
+    wanted = tuple(default_datasets(profile) if datasets is None else datasets)
+    not_run = absent_datasets(wanted, skip_if_absent, data_dir)
+    panels = [d for d in wanted if d not in not_run]
+    methods_run = tuple(TABLE1_METHODS + EXTRA_METHODS if methods is None else methods)
+    print(f"profile={profile}: data sets {panels}, methods {[METHOD_LABELS[m] for m in methods_run]}, "
+          f"seeds {seeds or sizes.seeds}; pool caps:",
+          {d: sizes.tabular_cap(d) or "whole set" for d in panels})
+    print(f"UAI schedule: cold start = {U.DEFAULT_COLD_START.name}; the UAI layer waits for both classes")
+    for name, why in not_run.items():
+        print(f"{name}: {why}")
+    U.dataset_sources(panels, data_dir, on_missing, announce=True)
+    stats = table1_stats(panels, sizes, data_dir, on_missing)
+    print(*(f"{r.dataset}: {r.note}" for r in stats.itertuples()), sep="\n")
+    t0 = time.time()
+    results, records = U.run_uainets_grid(profile, panels, methods_run, seeds=seeds, budget=None,
+                                          n_jobs=n_jobs, device=device, data_dir=data_dir,
+                                          on_missing=on_missing, dagmm_presets=DAGMM_PRESETS_FOR)
+    ok = results[results["status"] == "ok"]
+    cols = ["method", "dataset", "setting", "seed", "metric", "value", "data_source", "runtime_s"]
+    U.save_csv(ok[cols], out, "results.csv", index=False)
+    print(f"{len(records)} cells, {sum(r['status'] != 'ok' for r in records)} failed, "
+          f"wall time {(time.time() - t0) / 60:.1f} min (cached cells cost nothing)")
+    for (ds, m), why in failed_cells(results).items():
+        print(f"  {ds} / {m}: {why}")
+    t1 = table1_comparison(results, not_run, datasets=wanted)
+    table1 = table1_printed(t1, wanted)
+    U.save_csv(table1, out, "table1_f1.csv")
+    grid = {"n_jobs": n_jobs, "device": device, "data_dir": data_dir, "on_missing": on_missing}
+    return Table1Run(profile, wanted, panels, not_run, sizes, stats, results, t1,
+                     table3_comparison(results, not_run), table1, grid)
+
+
+def write_table1_comparison(run: Table1Run, out=None) -> pd.DataFrame:
+    """The claims of Sec. 4.2 / App. B.2 (:func:`semiad.uainets.claims.table1_claims`); writes
+    ``comparison.csv`` = every Table 1 and Table 3 cell followed by the claim rows, and returns the claims."""
+    from semiad.uainets.claims import table1_claims
+
+    claims = table1_claims(run.t1)
+    comparison = pd.concat([run.t1, run.t3, claims], ignore_index=True)
+    U.save_csv(comparison, out, "comparison.csv", index=False)
+    ran = comparison[comparison["status"].astype(str).str.startswith("ok") & comparison["paper"].notna()]
+    print(f"{len(ran)} paper cells compared; {int(ran['agrees'].astype(bool).sum())} agree within tolerance")
+    return claims

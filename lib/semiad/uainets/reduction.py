@@ -69,7 +69,7 @@ def aad_settings_study(profile: str, datasets, seeds=(0, 1, 2), settings: dict[s
     from semiad.uainets.aad import TreeAAD
     from semiad.uainets.active import Oracle, run_active_loop
 
-    sizes = U.sizes_for(profile)
+    sizes = U.UaiNetsConfig.for_profile(profile)
     rows = []
     for ds in datasets:
         for seed in seeds:
@@ -78,7 +78,7 @@ def aad_settings_study(profile: str, datasets, seeds=(0, 1, 2), settings: dict[s
             y = pool["y"]
             n_anom = int(y.sum())
             for name, kw in (settings or TREE_AAD_SETTINGS).items():
-                det = TreeAAD(n_estimators=sizes["aad_estimators"], max_feedback_memory=sizes["aad_memory"],
+                det = TreeAAD(n_estimators=sizes.aad_estimators, max_feedback_memory=sizes.aad_memory,
                               random_state=seed, **kw).fit(pool["X"])
                 trace = run_active_loop(det, Oracle(y), n_anom, U.k_for(n_anom))
                 rows.append({"dataset": ds, "seed": seed, "setting": name, "metric": "f1",

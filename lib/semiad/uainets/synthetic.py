@@ -41,12 +41,14 @@ Claims and rules (Sec. 4.1, App. B.1, B.3, C.1):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from semiad.uainets.grid import METHOD_LABELS, display_name
+from semiad.uainets.grid import METHOD_LABELS, dataset_sources, display_name, save_csv
 
 #: Panels of Fig. 3 / Fig. 6 and Figs. 7-8 (config names of :mod:`semiad.uainets.grid`).
 MNIST_SETS: tuple[str, ...] = ("mnist:0", "mnist:0-2", "mnist:hard", "mnist:pca")
@@ -560,87 +562,6 @@ def statistics_table(sets: dict[tuple[str, str], object]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# ---------------------------------------------------------------------------------------------
-# figures
-#: One colour per method across the budget figures (seaborn "colorblind").
-METHOD_COLORS: dict[str, str] = {"Class_uai": "#0173b2", "DAE_uai": "#de8f05", "Class": "#029e73",
-                                 "DAE": "#d55e00", "random": "#7f7f7f"}
-
-
-def plot_budget_panels(med: pd.DataFrame, datasets: Sequence[str], max_budget: int | None = None,
-                       methods: Sequence[str] = BUDGET_METHODS, ncols: int = 2, title: str | None = None):
-    """Figs. 3 / 6-8: anomalies found vs budget, median over seeds (line) and min-max band, one panel per set;
-    ``max_budget`` zooms the x-axis (Fig. 6: b <= 5000)."""
-    import matplotlib.pyplot as plt
-
-    labels = [METHOD_LABELS.get(m, m) for m in methods]
-    ncols = min(ncols, len(datasets))
-    nrows = int(np.ceil(len(datasets) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows), squeeze=False)
-    for ax, ds in zip(axes.ravel(), datasets, strict=False):
-        sub = med[med["dataset"] == ds]
-        if max_budget is not None:
-            sub = sub[sub["budget"] <= max_budget]
-        for lab in labels:
-            cur = sub[sub["method"] == lab].sort_values("budget")
-            if cur.empty:
-                continue
-            color = METHOD_COLORS.get(lab)
-            ax.plot(cur["budget"], cur["median"], color=color, lw=1.6 if lab.endswith("_uai") else 1.2,
-                    ls="--" if lab == "random" else "-", label=lab)
-            ax.fill_between(cur["budget"], cur["low"], cur["high"], color=color, alpha=0.18, lw=0)
-        zoom = "" if max_budget is None else f" (b ≤ {max_budget:,})"
-        ax.set_title(f"{display_name(ds)}{zoom}")
-        ax.set_xlabel("Budget (b)")
-        ax.set_ylabel("# anomalies found")
-    for ax in axes.ravel()[len(datasets):]:
-        ax.set_visible(False)
-    axes.ravel()[0].legend(frameon=True, fontsize=8, loc="upper left")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_latent_grid(snaps: pd.DataFrame, method: str, datasets: Sequence[str], seed: int | None = None,
-                     sep: pd.DataFrame | None = None, title: str | None = None):
-    """Figs. 9-10: l(x) vs s(x) of one UaiNet, rows = sets, columns = snapshots; normals grey, anomalies
-    orange (drawn on top). ``sep`` (:func:`latent_separability`) adds the AUC to each title; s on a log
-    axis when positive (both base scores are)."""
-    import matplotlib.pyplot as plt
-
-    sub = snaps[snaps["method"] == method]
-    seed = int(sub["seed"].min()) if seed is None else seed
-    sub = sub[sub["seed"] == seed]
-    budgets = sorted(sub["budget"].unique())
-    fig, axes = plt.subplots(len(datasets), max(1, len(budgets)), figsize=(4.0 * max(1, len(budgets)),
-                                                                       3.3 * len(datasets)), squeeze=False)
-    for r, ds in enumerate(datasets):
-        for c, b in enumerate(budgets):
-            ax = axes[r, c]
-            g = sub[(sub["dataset"] == ds) & (sub["budget"] == b)]
-            normal, anom = g[g["y"] == 0], g[g["y"] == 1]
-            ax.scatter(normal["l"], normal["s"], s=3, alpha=0.35, color="#8c8c8c", label="normal",
-                       rasterized=True)
-            ax.scatter(anom["l"], anom["s"], s=5, alpha=0.7, color="#de8f05", label="anomaly",
-                       rasterized=True)
-            if len(g) and (g["s"] > 0).all():
-                ax.set_yscale("log")
-            extra = ""
-            if sep is not None:
-                hit = sep[(sep["dataset"] == ds) & (sep["method"] == method) & (sep["seed"] == seed)
-                          & (sep["budget"] == b)]
-                if len(hit):
-                    extra = f"\nLR AUC on (l, s) = {hit['auc_lr'].iloc[0]:.3f}"
-            ax.set_title(f"{display_name(ds)} (b = {b}){extra}", fontsize=9.5)
-            ax.set_xlabel("l(x)")
-            ax.set_ylabel("s(x)")
-    axes[0, 0].legend(frameon=True, fontsize=8, markerscale=3)
-    fig.suptitle(title or f"{method}: latent l(x) vs base score s(x), seed {seed}")
-    fig.tight_layout()
-    return fig
-
-
 def found_at_long(curves: pd.DataFrame, budgets: Sequence[int], results: pd.DataFrame) -> pd.DataFrame:
     """Tidy rows ``metric = found_at_<b>`` per (dataset, method, seed), with the grid frame's setting,
     status and data source (so they append to results.csv)."""
@@ -652,3 +573,207 @@ def found_at_long(curves: pd.DataFrame, budgets: Sequence[int], results: pd.Data
     out = out.assign(metric="found_at_" + out["budget"].astype(str), value=out["found"].astype(float))
     cols = ["method", "dataset", "setting", "seed", "metric", "value", "status", "data_source"]
     return out[[c for c in cols if c in out]]
+
+
+# ---------------------------------------------------------------------------------------------
+# the notebooks' one call each
+def _runtime(results: pd.DataFrame) -> pd.DataFrame:
+    return (results.drop_duplicates(["dataset", "method", "seed"]).groupby("method")["runtime_s"].sum()
+            .div(60).round(2).rename("CPU-min per method").to_frame())
+
+
+@dataclass
+class BudgetRun:
+    """What :func:`run_budget_curves` measured (Figs. 3, 6 or 7, 8)."""
+
+    panels: tuple[str, ...]
+    methods: tuple[str, ...]
+    sources: dict[str, str]
+    results: pd.DataFrame  #: tidy grid results plus ``found_at_<b>`` rows
+    curves: pd.DataFrame  #: :func:`seed_curves`
+    med: pd.DataFrame  #: :func:`median_curves`
+    last: int  #: the run's last budget
+    found_at: pd.DataFrame  #: :func:`found_at_table` at :func:`report_budgets`
+    claims: pd.DataFrame  #: the claim rows written to ``comparison.csv``
+
+    def runtime(self) -> pd.DataFrame:
+        """CPU minutes per method over the grid's cells."""
+        return _runtime(self.results)
+
+
+def fashion_harder_claims(med: pd.DataFrame, panels, methods, profile: str, seeds,
+                          sources: dict[str, str]) -> pd.DataFrame:
+    """App. B.3's "harder than MNIST" (:func:`harder_than`) against the MNIST counterparts' grid cells, read
+    from the cache only (never trained here; same profile, seeds and data source); an NA row without them."""
+    from semiad.core.cache import ResultCache
+    from semiad.uainets.grid import build_configs
+
+    pairs = {f: "mnist:" + kind_of(f) for f in panels if f.startswith("fashion_mnist:")}
+    mnist_configs = build_configs(profile, sorted(set(pairs.values())), methods, seeds,
+                                  data_sources={pairs[f]: sources[f] for f in pairs})
+    cache = ResultCache()
+    mnist_records = [cache.get(c) for c in mnist_configs]
+    if mnist_records and all(r is not None for r in mnist_records):
+        return harder_than(med, median_curves(seed_curves(mnist_records)), pairs)
+    return pd.DataFrame([{"claim": "Fashion-MNIST sets are harder than MNIST (App. B.3)", "dataset": "all",
+                          "paper": "algorithms find anomalies in these datasets harder to identify",
+                          "ours": f"not evaluated: run fig3_fig6_mnist_budget with profile={profile!r} "
+                                  "and the same seeds first (its cells are read from the cache)",
+                          "holds": "NA"}])
+
+
+def run_budget_curves(profile: str = "quick", datasets=MNIST_SETS, methods=None, seeds=None, n_jobs: int = 1,
+                      backend: str = "loky", device: str = "cpu", data_dir=None, on_missing: str = "error",
+                      out=None) -> BudgetRun:
+    """Figs. 3 / 6 (MNIST, Sec. 4.1, App. B.1) or 7 / 8 (Fashion-MNIST, App. B.3) end to end: the grid
+    (cached cells), the median curves, anomalies found at a few budgets and the claims (the Sec. 4.1
+    rules; on Fashion-MNIST also "harder than MNIST" and Class_uai's late start).
+
+    Writes ``results.csv``, ``budget_curves.csv``, ``found_at_budgets.csv`` and ``comparison.csv`` to ``out``.
+    """
+    from semiad.uainets.grid import UaiNetsConfig, run_uainets_grid
+
+    sizes = UaiNetsConfig.for_profile(profile)
+    panels, methods = tuple(datasets), tuple(BUDGET_METHODS if methods is None else methods)
+    print(f"profile={profile}: pool cap {sizes.pool_cap}, budget cap {sizes.max_budget}, "
+          f"{sizes.pretrain_steps} pre-training steps, {sizes.steps_per_round} iterations per audit, "
+          f"hidden {sizes.hidden}, seeds {seeds or sizes.seeds}")
+    sources = dataset_sources(panels, data_dir, on_missing, announce=True)
+    t0 = time.time()
+    results, records = run_uainets_grid(profile, panels, methods, seeds=seeds, n_jobs=n_jobs, backend=backend,
+                                        device=device, data_dir=data_dir, on_missing=on_missing)
+    curves = seed_curves(records)
+    med = median_curves(curves)
+    last = int(curves["budget"].max())
+    budgets = report_budgets(last)
+    results = pd.concat([results, found_at_long(curves, budgets, results)], ignore_index=True)
+    save_csv(results, out, "results.csv", index=False)
+    save_csv(med, out, "budget_curves.csv", index=False)
+    print(f"{len(records)} cells, {(results['status'] != 'ok').sum()} failed, wall time of this call "
+          f"{(time.time() - t0) / 60:.1f} min (cached cells cost nothing); curves up to b = {last}; pools:",
+          curves.groupby("dataset")[["pool", "n_anomalies"]].first().to_dict("index"))
+    table = found_at_table(curves, budgets)
+    save_csv(table, out, "found_at_budgets.csv")
+    fashion = any(p.startswith("fashion_mnist:") for p in panels)
+    if fashion:
+        claims = pd.concat([budget_claims(med, section="App. B.3"),
+                            fashion_harder_claims(med, panels, methods, profile, seeds, sources),
+                            late_start_claim(med)], ignore_index=True)
+    else:
+        claims = budget_claims(med, section="Sec. 4.1")
+    save_csv(claims, out, "comparison.csv", index=False)
+    return BudgetRun(panels, methods, sources, results, curves, med, last, table, claims)
+
+
+@dataclass
+class LatentRun:
+    """What :func:`run_latent` measured (App. C.1, Figs. 9-10)."""
+
+    run_budget: int
+    snapshot_at: list[int]
+    sources: dict[str, str]
+    results: pd.DataFrame  #: tidy grid results plus ``separability_*`` rows per snapshot
+    snaps: pd.DataFrame  #: :func:`snapshot_frame`
+    sep: pd.DataFrame  #: :func:`latent_separability`
+    claims: pd.DataFrame
+
+    def found(self) -> pd.DataFrame:
+        """Median anomalies found at the run's budget per set and method."""
+        return self.results[self.results["metric"] == "found"].pivot_table(
+            index="dataset", columns="method", values="value", aggfunc="median").rename_axis(
+            columns=f"found at b={self.run_budget}")
+
+    def separability(self) -> pd.DataFrame:
+        """Median over seeds of the three AUCs per (method, set, snapshot)."""
+        aucs = ["auc_lr", "auc_s", "auc_l"]
+        return self.sep.groupby(["method", "dataset", "budget"])[aucs].median().round(3)
+
+
+def run_latent(profile: str = "quick", seeds=None, n_jobs: int = 1, backend: str = "loky",
+               device: str = "cpu", data_dir=None, on_missing: str = "error", out=None) -> LatentRun:
+    """Figs. 9-10 end to end: DAE_uai and Class_uai with a one-unit latent (App. C.1) on MNIST0-2 and
+    MNISThard, (l, s) snapshots at :func:`latent_budgets`, their separability and the claims.
+
+    Writes ``separability.csv``, ``results.csv`` and ``comparison.csv`` to ``out`` when given.
+    """
+    from semiad.uainets.grid import UaiNetsConfig, run_uainets_grid
+
+    sizes = UaiNetsConfig.for_profile(profile)
+    run_budget, snapshot_at = latent_budgets(sizes.max_budget)
+    hidden = latent_hidden(sizes.hidden)  # quick / paper: [256, 64, 1] as App. C.1; smoke [32, 16, 1]
+    print(f"profile={profile}: pool cap {sizes.pool_cap}, run to b = {run_budget}, "
+          f"snapshots at {snapshot_at} (paper: {list(PAPER_SNAPSHOTS)}), hidden {list(hidden)}, "
+          f"{sizes.steps_per_round} iterations per audit, seeds {seeds or sizes.seeds}")
+    sources = dataset_sources(LATENT_SETS, data_dir, on_missing, announce=True)
+    t0 = time.time()
+    results, records = run_uainets_grid(
+        profile, LATENT_SETS, LATENT_METHODS, seeds=seeds, budget=run_budget, n_jobs=n_jobs,
+        backend=backend, device=device, data_dir=data_dir, on_missing=on_missing,
+        snapshot={"kind": "latent", "at": snapshot_at}, hidden=hidden)
+    snaps = snapshot_frame(records)
+    sep = latent_separability(snaps)
+    save_csv(sep, out, "separability.csv", index=False)
+    setting = results.drop_duplicates(["dataset", "method", "seed"]).set_index(["dataset", "method", "seed"])
+    extra = sep.melt(id_vars=["dataset", "method", "seed", "budget"], value_vars=["auc_lr", "auc_s", "auc_l"],
+                     var_name="metric", value_name="value").dropna(subset=["value"])
+    extra = extra.assign(metric="separability_" + extra["metric"],
+                         setting=[f"{setting.loc[(d, m, s), 'setting']},snapshot={b}" for d, m, s, b in
+                                  zip(extra["dataset"], extra["method"], extra["seed"], extra["budget"],
+                                      strict=True)],
+                         status="ok", data_source=extra["dataset"].map(sources))
+    results = pd.concat([results, extra.drop(columns="budget")], ignore_index=True)
+    save_csv(results, out, "results.csv", index=False)
+    print(f"{len(records)} cells, {(results['status'] != 'ok').sum()} failed, wall time of this call "
+          f"{(time.time() - t0) / 60:.1f} min (cached cells cost nothing)")
+    claims = latent_claims(sep)
+    save_csv(claims, out, "comparison.csv", index=False)
+    return LatentRun(run_budget, snapshot_at, sources, results, snaps, sep, claims)
+
+
+@dataclass
+class StatisticsRun:
+    """What :func:`run_statistics` built and compared (Tables 2 and 4)."""
+
+    sets: dict  #: ``{(base, kind): UaiNetsSynthetic}``
+    table: pd.DataFrame  #: :func:`statistics_table`
+    comparison: pd.DataFrame  #: :func:`statistics_comparison` with the reported tables' notes
+
+    def table_for(self, base: str) -> pd.DataFrame:
+        """Table 2 (``"mnist"``) or Table 4 (``"fashion_mnist"``): ours next to the paper's."""
+        return self.table[self.table["base"] == base].drop(columns=["base"]).set_index("dataset")
+
+    def differences(self) -> list[str]:
+        """One line per cell outside the tolerance: paper, ours, relative delta."""
+        rows = self.comparison[self.comparison["holds"].astype(str) == "False"]
+        return [f"{r.dataset} {r.statistic}: paper {r.paper:g}, ours {r.ours:g} ({r.rel_delta_pct:+.1f} %)"
+                for r in rows.itertuples()]
+
+
+def run_statistics(seed: int = 0, data_dir=None, on_missing: str = "error", out=None) -> StatisticsRun:
+    """Tables 2 / 4 end to end: build the eight synthetic sets
+    (:func:`semiad.uainets.data.make_uainets_mnist`, full training sets), their statistics next to the
+    paper's and the per-cell comparison.
+
+    Writes ``table2_table4.csv``, ``results.csv`` and ``comparison.csv`` to ``out`` when given.
+    """
+    from semiad.core.notebook import demo_banner
+    from semiad.core.reported import load_reported
+    from semiad.uainets.data import BASES, SYNTHETIC_KINDS, make_uainets_mnist
+
+    t0 = time.time()
+    sets = {(base, kind): make_uainets_mnist(kind, base, seed=seed, data_dir=data_dir, on_missing=on_missing)
+            for base in BASES for kind in SYNTHETIC_KINDS}
+    demo_banner({ds.name: ds.source for ds in sets.values()})
+    for ds in sets.values():
+        print(f"{ds.name:20s} {ds.source:4s} {ds.origin}; params {ds.params}")
+    print(f"built 8 sets in {time.time() - t0:.1f} s")
+    table = statistics_table(sets)
+    save_csv(table, out, "table2_table4.csv", index=False)
+    save_csv(statistics_long(table, seed=seed, setting="full training set"), out, "results.csv", index=False)
+    comparison = statistics_comparison(table)
+    reported = pd.concat([load_reported("uainets_table2"), load_reported("uainets_table4")],
+                         ignore_index=True)
+    notes = reported.set_index("dataset")["note"].fillna("")
+    comparison["paper_note"] = comparison["dataset"].map(notes).fillna("")
+    save_csv(comparison, out, "comparison.csv", index=False)
+    return StatisticsRun(sets, table, comparison)
