@@ -55,7 +55,7 @@ import pandas as pd
 import torch
 
 from semiad.core.cache import ResultCache, atomic_write_bytes, config_hash
-from semiad.core.data.resolve import DataNotFoundError, check_data_source
+from semiad.core.data.resolve import DataNotFoundError, check_data_source, check_on_missing
 from semiad.core.data.splits import SemiSupervisedSplit
 from semiad.core.detectors.autoencoder import train_autoencoder
 from semiad.core.detectors.base import KNOWN_ANOMALY
@@ -92,7 +92,6 @@ from semiad.deep_sad.odds import uses_autoencoder as _uses_autoencoder
 
 PAPER = "deep_sad"
 AE_TASK, CELL_TASK = "deep_sad_images_ae", "deep_sad_images"
-ON_MISSING = ("error", "demo")
 
 #: Sec. 4.3: eta in {1e-2, ..., 1e2} (Fig. 5) and d in {2^4, ..., 2^9} (Fig. 6).
 ETAS: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0)
@@ -304,8 +303,7 @@ def load_arrays(dataset: str, split: str, data_dir: str | None, on_missing: str 
 
     if dataset not in IMAGE_DATASETS:
         raise ValueError(f"unknown image dataset {dataset!r}; choose from {IMAGE_DATASETS}")
-    if on_missing not in ON_MISSING:
-        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+    check_on_missing(on_missing)
     try:
         images, labels = load_image_split(dataset, split, data_dir)
         return images, np.asarray(labels, np.int64), "real"

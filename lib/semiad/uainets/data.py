@@ -53,8 +53,8 @@ import scipy.io
 from semiad.core.data.demo import make_demo_images, make_demo_tabular
 from semiad.core.data.idx import flatten01, load_idx_dataset
 from semiad.core.data.registry import get_spec
-from semiad.core.data.resolve import DataNotFoundError, resolve_files
-from semiad.core.data.tabular import ON_MISSING, load_odds
+from semiad.core.data.resolve import DataNotFoundError, check_on_missing, resolve_files
+from semiad.core.data.tabular import load_odds
 from semiad.core.paths import results_dir
 
 SYNTHETIC_KINDS: tuple[str, ...] = ("zero", "zero_two", "hard", "pca")
@@ -254,8 +254,7 @@ def make_uainets_mnist(kind: str, base: str = "mnist", seed: int = 0,
         raise ValueError(f"kind must be one of {SYNTHETIC_KINDS}, got {kind!r}")
     if base not in BASES:
         raise ValueError(f"base must be one of {BASES}, got {base!r}")
-    if on_missing not in ON_MISSING:
-        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+    check_on_missing(on_missing)
     try:
         images, labels = load_idx_dataset(base, "train", data_dir, download=download)
         source, origin = "real", f"{base} training set (60,000 images, semiad.core.data.idx)"
@@ -554,8 +553,7 @@ def load_uainets_real(name: str, data_dir: str | os.PathLike | None = None, on_m
     if name not in UAINETS_REAL_DATASETS + UAINETS_EXTRA_DATASETS:
         raise ValueError(f"unknown UaiNets data set {name!r}; available: "
                          f"{list(UAINETS_REAL_DATASETS + UAINETS_EXTRA_DATASETS)}")
-    if on_missing not in ON_MISSING:
-        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+    check_on_missing(on_missing)
     note = _VARIANT_NOTES[name]
     try:
         if name in ("kddcup", "kddcup_rev"):
