@@ -16,7 +16,8 @@ import time
 import numpy as np
 import torch
 
-from semiad.uainets.active import Oracle, run_active_loop
+from semiad.core.oracle import Oracle
+from semiad.uainets.active import run_active_loop
 from semiad.uainets.grid import load_dataset, pool_indices
 from semiad.uainets.model import UaiNet
 

@@ -10,12 +10,12 @@ import pytest
 import torch
 from gymnasium.utils.env_checker import check_env
 
+from semiad.core.oracle import Oracle
 from semiad.rlad.agent import (
     SRC_QUERIED,
     SRC_WARMUP,
     LabelLedger,
     LSTMQNetwork,
-    Oracle,
     RLADDetector,
     RLADEnv,
     margin_sampling,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from semiad.uainets.active import Oracle, run_active_loop, static_trace
+from semiad.core.oracle import Oracle
+from semiad.uainets.active import run_active_loop, static_trace
 from semiad.uainets.model import UaiNet
 
 
@@ -64,8 +65,8 @@ def test_loop_audits_exactly_k_new_items_per_round_and_never_twice():
     assert [len(r) for r in seen_rounds] == [10, 10, 10, 10, 7]
     assert len(np.unique(trace.order)) == 47 == oracle.n_queries
     assert np.array_equal(trace.labels, y[trace.order])
-    with pytest.raises(ValueError, match="already audited"):
-        oracle.audit(trace.order[:1])
+    with pytest.raises(ValueError, match="already queried"):
+        oracle.query(trace.order[:1])
 
 
 def test_cold_start_ranks_by_the_base_score_then_by_the_uai_logit():

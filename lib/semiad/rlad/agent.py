@@ -51,6 +51,7 @@ from sklearn.semi_supervised import LabelSpreading
 from torch import nn
 
 from semiad.core.device import resolve_device
+from semiad.core.oracle import Oracle
 from semiad.core.seeding import local_seed
 from semiad.rlad.baselines import precision_recall_f1  # Eqs. 9-11 (+ point-adjust)
 from semiad.rlad.data import WINDOW, TimeSeries, minmax_series, sliding_windows
@@ -216,31 +217,6 @@ def rlad_reward(action, label, r1: float = R1, r2: float = R2):
 # ---------------------------------------------------------------------------------------------
 # Labels: oracle and ledger
 # ---------------------------------------------------------------------------------------------
-
-class Oracle:
-    """The human expert of Sec. 5.3: returns ground-truth window labels, counts them, never twice."""
-
-    def __init__(self, labels):
-        self._labels = np.asarray(labels).astype(np.int64)
-        self._asked = np.zeros(len(self._labels), bool)
-
-    @property
-    def n_queries(self) -> int:
-        return int(self._asked.sum())
-
-    def was_queried(self, indices) -> np.ndarray:
-        return self._asked[np.asarray(indices, dtype=np.int64)]
-
-    def query(self, indices) -> np.ndarray:
-        """Labels of ``indices`` (distinct windows never asked before; else ``ValueError``)."""
-        idx = np.asarray(indices, dtype=np.int64)
-        if len(np.unique(idx)) != len(idx):
-            raise ValueError("duplicate windows in one query")
-        if self._asked[idx].any():
-            raise ValueError(f"windows {idx[self._asked[idx]].tolist()} were already queried")
-        self._asked[idx] = True
-        return self._labels[idx].copy()
-
 
 class LabelLedger:
     """Which windows carry a warm-up, queried or pseudo label, and that label (Sec. 4, 5.3, 5.4).

@@ -6,7 +6,7 @@ Algorithm 1 (UaiNets, Sec. 3.1) with budget ``b`` and batch ``k``::
     while i < b:
         model.train(D, labels)                 # pre-training before the first round
         top_k = model.select_top(k, D, labels)  # the k highest-scored items not yet audited
-        labels = labels U expert.audit(top_k)
+        labels = labels U expert.query(top_k)
         i = i + k
 
 Any :class:`~semiad.core.detectors.base.QueryStrategy` -- ``score() -> (n,)`` (higher = more
@@ -15,8 +15,8 @@ can be driven by :func:`run_active_loop`: UaiNets (:mod:`semiad.uainets.model`),
 (:mod:`semiad.uainets.aad`). A purely unsupervised detector is the special case that ignores
 feedback: :func:`static_trace` audits its fixed ranking.
 
-The :class:`Oracle` answers audits from the dataset's ground truth; any object with the same
-``audit(idx) -> labels`` method (e.g. a widget asking a human) can replace it.
+The :class:`~semiad.core.oracle.Oracle` answers audits from the dataset's ground truth; any object with
+the same ``query(idx) -> labels`` method and ``queried`` mask (e.g. a widget asking a human) can replace it.
 """
 
 from __future__ import annotations
@@ -27,33 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from semiad.core.detectors.base import QueryStrategy
-
-
-class Oracle:
-    """The expert of Algorithm 1, played by the ground truth ``y`` (1 = anomaly).
-
-    Counts every audit and refuses to audit an item twice, so a loop bug that wastes budget on
-    re-audits fails loudly instead of silently inflating the curve.
-    """
-
-    def __init__(self, y: np.ndarray):
-        self._y = np.asarray(y).astype(np.int64)
-        if not np.isin(self._y, (0, 1)).all():
-            raise ValueError("oracle labels must be 0 (normal) or 1 (anomaly)")
-        self.audited = np.zeros(len(self._y), dtype=bool)
-
-    @property
-    def n_queries(self) -> int:
-        return int(self.audited.sum())
-
-    def audit(self, idx: np.ndarray) -> np.ndarray:
-        idx = np.asarray(idx, dtype=np.int64)
-        if len(np.unique(idx)) != len(idx):
-            raise ValueError("an audit batch contains the same item twice")
-        if np.any(self.audited[idx]):
-            raise ValueError(f"items {idx[self.audited[idx]].tolist()} were already audited")
-        self.audited[idx] = True
-        return self._y[idx].copy()
+from semiad.core.oracle import Oracle
 
 
 @dataclass
@@ -116,7 +90,7 @@ def run_active_loop(detector: QueryStrategy, oracle: Oracle, budget: int, k: int
     (e.g. latent codes for Figs. 9-10) is called when the number of audits first reaches each
     value of ``snapshot_at`` (0 = before the first round).
     """
-    n = len(oracle.audited)
+    n = len(oracle.queried)
     if not 0 < budget <= n:
         raise ValueError(f"budget must lie in 1..{n} (the pool size), got {budget}")
     if k < 1:
@@ -131,19 +105,19 @@ def run_active_loop(detector: QueryStrategy, oracle: Oracle, budget: int, k: int
             snaps[pending.pop(0)] = snapshot(detector)
         if done >= budget:
             break
-        top = _top_unaudited(detector.score(), oracle.audited, min(k, budget - done))
-        got = oracle.audit(top)
+        top = _top_unaudited(detector.score(), oracle.queried, min(k, budget - done))
+        got = oracle.query(top)
         detector.update(top, got)
         order.append(top)
         labels.append(got)
         done += len(top)
-    return ActiveTrace(np.concatenate(order), np.concatenate(labels), k, int(oracle._y.sum()), snaps)
+    return ActiveTrace(np.concatenate(order), np.concatenate(labels), k, oracle.n_anomalies, snaps)
 
 
 def static_trace(scores: np.ndarray, oracle: Oracle, budget: int) -> ActiveTrace:
     """An unsupervised ranking audited top-down (the DAE / Class / OC-SVM / random baselines)."""
-    n = len(oracle.audited)
+    n = len(oracle.queried)
     if not 0 < budget <= n:
         raise ValueError(f"budget must lie in 1..{n} (the pool size), got {budget}")
-    top = _top_unaudited(scores, oracle.audited, budget)
-    return ActiveTrace(top, oracle.audit(top), budget, int(oracle._y.sum()))
+    top = _top_unaudited(scores, oracle.queried, budget)
+    return ActiveTrace(top, oracle.query(top), budget, oracle.n_anomalies)

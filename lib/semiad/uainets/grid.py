@@ -465,7 +465,8 @@ def active_uainet(config: dict, pool: dict, runtime: dict, budget: int, k: int):
 @cell_task("uainets")
 def uainets_cell(config: dict, runtime: dict) -> dict:
     """One (dataset, method, seed) run: the audit order's hit curve and P/R/F1 at #anomalies."""
-    from semiad.uainets.active import Oracle, run_active_loop, static_trace
+    from semiad.core.oracle import Oracle
+    from semiad.uainets.active import run_active_loop, static_trace
 
     pool = make_pool(config, runtime)
     y = pool["y"]

@@ -66,8 +66,9 @@ def aad_settings_study(profile: str, datasets, seeds=(0, 1, 2), settings: dict[s
     Same pools, k and memory as the grid's Tree-AAD cells (:func:`semiad.uainets.grid.make_pool`);
     not cached (each run takes seconds on the sets it is meant for).
     """
+    from semiad.core.oracle import Oracle
     from semiad.uainets.aad import TreeAAD
-    from semiad.uainets.active import Oracle, run_active_loop
+    from semiad.uainets.active import run_active_loop
 
     sizes = U.UaiNetsConfig.for_profile(profile)
     rows = []

@@ -174,7 +174,8 @@ def collapse_trace(profile: str, dataset: str, seed: int, schedule: UaiSchedule,
     :func:`semiad.uainets.active.run_active_loop`); not cached, the pre-trained base comes from the cell
     cache.
     """
-    from semiad.uainets.active import Oracle, run_active_loop
+    from semiad.core.oracle import Oracle
+    from semiad.uainets.active import run_active_loop
 
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "cache_root": cache_root}
@@ -182,7 +183,7 @@ def collapse_trace(profile: str, dataset: str, seed: int, schedule: UaiSchedule,
     y = pool["y"]
     b, k = U.audit_plan(cfg, y)
     oracle = Oracle(y)
-    traced = _TracedDetector(U.active_uainet(cfg, pool, runtime, b, k), y, oracle.audited)
+    traced = _TracedDetector(U.active_uainet(cfg, pool, runtime, b, k), y, oracle.queried)
     run_active_loop(traced, oracle, b, k)
     traced.rows.append(traced._row("end", np.nan))
     return pd.DataFrame(traced.rows).assign(dataset=dataset, seed=seed, schedule=schedule.name, pool=len(y),
