@@ -16,7 +16,8 @@ The generator writes a Sphinx source tree into ``<work>/src`` and runs ``sphinx-
 * ``<paper>/<notebook>.ipynb`` — the committed ``figures/<paper>/<notebook>/executed_<profile>.ipynb``
   with a provenance note (profile, papermill parameters, data source) after its title and the committed
   PNGs and CSVs (as HTML tables) at its end;
-* ``data.md`` — ``data/README.md``.
+* ``data.md`` — ``data/README.md``; ``cluster.md`` — ``docs/cluster.md``; ``<paper>/IMPLEMENTATION.md``
+  — a paper's ``IMPLEMENTATION.md`` (its RL methods phase by phase).
 """
 
 from __future__ import annotations
@@ -374,7 +375,8 @@ def landing_page(root: Path, pages: list[Page], thumbs: dict[str, str], papers: 
               "The collection: `CITATION.cff` in the repository root. Each paper's BibTeX is on its section "
               "page.", "", "```{toctree}", ":caption: Papers", ":maxdepth: 1", ":hidden:", ""]
     lines += [f"{paper}/index" for paper in papers]
-    lines += ["```", "", "```{toctree}", ":caption: About", ":maxdepth: 1", ":hidden:", "", "data", "```", ""]
+    lines += ["```", "", "```{toctree}", ":caption: About", ":maxdepth: 1", ":hidden:", "", "data",
+              "cluster", "```", ""]
     return "\n".join(lines)
 
 
@@ -405,6 +407,8 @@ def paper_page(root: Path, paper: str, pages: list[Page], entry: dict | None, re
                   "left out):", "", "```bibtex", bibtex(entry), "```", ""]
     lines += ["```{toctree}", ":caption: Notebooks", ":maxdepth: 1", ":hidden:", ""]
     lines += [posixpath.relpath(posixpath.splitext(p.doc)[0], paper) for p in pages]
+    if (root / "notebooks" / paper / "IMPLEMENTATION.md").is_file():
+        lines.append("IMPLEMENTATION")
     lines += ["```", ""]
     return "\n".join(lines)
 
@@ -431,9 +435,11 @@ def generate(root: Path, src: Path) -> list[str]:
     papers = list(dict.fromkeys(p.row.paper for p in pages))
     facts = load_papers()
 
-    site_map = {"README.md": "index.md", "data/README.md": "data.md"}
+    site_map = {"README.md": "index.md", "data/README.md": "data.md", "docs/cluster.md": "cluster.md"}
     for paper in papers:
         site_map[f"notebooks/{paper}/README.md"] = f"{paper}/index.md"
+        if (root / "notebooks" / paper / "IMPLEMENTATION.md").is_file():
+            site_map[f"notebooks/{paper}/IMPLEMENTATION.md"] = f"{paper}/IMPLEMENTATION.md"  # linked relatively
     thumbs: dict[str, str] = {}
     for page in pages:
         site_map[f"notebooks/{page.name}.ipynb"] = page.doc
@@ -464,6 +470,10 @@ def generate(root: Path, src: Path) -> list[str]:
     data_readme = root / "data" / "README.md"
     data_text = data_readme.read_text(encoding="utf-8") if data_readme.is_file() else "# Data\n"
     (src / "data.md").write_text(rewrite(data_text, "data/README.md", "data.md"), encoding="utf-8")
+    for repo_file, doc in site_map.items():  # implementation-details pages and the cluster recipes
+        if repo_file.endswith(("IMPLEMENTATION.md", "cluster.md")) and (root / repo_file).is_file():
+            text = (root / repo_file).read_text(encoding="utf-8")
+            (src / doc).write_text(rewrite(text, repo_file, doc), encoding="utf-8")
     return rewrite.dropped
 
 
