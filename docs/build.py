@@ -439,7 +439,8 @@ def generate(root: Path, src: Path) -> list[str]:
     for paper in papers:
         site_map[f"notebooks/{paper}/README.md"] = f"{paper}/index.md"
         if (root / "notebooks" / paper / "IMPLEMENTATION.md").is_file():
-            site_map[f"notebooks/{paper}/IMPLEMENTATION.md"] = f"{paper}/IMPLEMENTATION.md"  # linked relatively
+            # same name as in the repository: the notebooks link it relatively
+            site_map[f"notebooks/{paper}/IMPLEMENTATION.md"] = f"{paper}/IMPLEMENTATION.md"
     thumbs: dict[str, str] = {}
     for page in pages:
         site_map[f"notebooks/{page.name}.ipynb"] = page.doc
