@@ -7,7 +7,7 @@ the 10-minute budget:
 
     SEMIAD_DATA_DIR=/path/to/data python benchmarks/gpu_image_grid.py
 
-and a tiny check of the script itself on a CPU (what ``tests/test_cluster.py`` runs, ~20 s):
+and a tiny check of the script itself on a CPU (what ``tests/core/test_cluster.py`` runs, ~20 s):
 
     SEMIAD_DATA_DIR=/path/to/data python benchmarks/gpu_image_grid.py --device cpu --smoke
 

@@ -29,8 +29,8 @@ by model:
   the step LR schedule are element-wise, so one Adam over the stacked tensors is K independent Adams.
 
 On CPU with one thread the K trained models therefore equal the K one-model runs to the bit (weights,
-BatchNorm statistics, centers, loss histories, scores; ``tests/test_batched_tabular.py`` checks this on
-thyroid, with a 1e-5 tolerance in case a BLAS build blocks a batched product differently). On CUDA other
+BatchNorm statistics, centers, loss histories, scores; ``tests/deep_sad/test_batched_tabular.py``
+checks this on thyroid, with a 1e-5 tolerance in case a BLAS build blocks a batched product differently). On CUDA other
 kernels run, so agreement is up to float round-off.
 
 Constraints: the K models of one batched run share the architecture, the schedule and the number of training

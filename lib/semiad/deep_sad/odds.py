@@ -587,8 +587,8 @@ def run_batched(kind: str, configs: list[dict], runtime: dict, *, n_jobs: int = 
     (Deep SAD / Deep SVDD, from the cached AEs) as one batched run per dataset and setting (seeds and variants
     together), and cache every cell's record under its own config hash as
     :func:`~semiad.core.grid.run_cell` would (on CPU the batched models equal the one-model fits to the
-    bit, ``tests/test_batched_tabular.py``). Groups of fewer than ``min_cells`` cold cells, cells the trainer
-    does not cover and failures are left to the per-cell path. Groups run in parallel over ``n_jobs`` joblib
+    bit, ``tests/deep_sad/test_batched_tabular.py``). Groups of fewer than ``min_cells`` cold cells,
+    cells the trainer does not cover and failures are left to the per-cell path. Groups run in parallel over ``n_jobs`` joblib
     workers (split in halves while there are fewer groups than workers). Returns the number of cells
     computed."""
     if kind not in ("ae", "hypersphere"):
