@@ -30,8 +30,8 @@ by model:
 
 On CPU with one thread the K trained models therefore equal the K one-model runs to the bit (weights,
 BatchNorm statistics, centers, loss histories, scores; ``tests/deep_sad/test_batched_tabular.py``
-checks this on thyroid, with a 1e-5 tolerance in case a BLAS build blocks a batched product differently). On CUDA other
-kernels run, so agreement is up to float round-off.
+checks this on thyroid, with a 1e-5 tolerance in case a BLAS build blocks a batched product differently).
+On CUDA other kernels run, so agreement is up to float round-off.
 
 Constraints: the K models of one batched run share the architecture, the schedule and the number of training
 rows n (every step takes a batch from each model). :func:`fit_hyperspheres_batched` groups the models by n

@@ -588,9 +588,9 @@ def run_batched(kind: str, configs: list[dict], runtime: dict, *, n_jobs: int = 
     together), and cache every cell's record under its own config hash as
     :func:`~semiad.core.grid.run_cell` would (on CPU the batched models equal the one-model fits to the
     bit, ``tests/deep_sad/test_batched_tabular.py``). Groups of fewer than ``min_cells`` cold cells,
-    cells the trainer does not cover and failures are left to the per-cell path. Groups run in parallel over ``n_jobs`` joblib
-    workers (split in halves while there are fewer groups than workers). Returns the number of cells
-    computed."""
+    cells the trainer does not cover and failures are left to the per-cell path. Groups run in parallel
+    over ``n_jobs`` joblib workers (split in halves while there are fewer groups than workers). Returns
+    the number of cells computed."""
     if kind not in ("ae", "hypersphere"):
         raise ValueError(f"kind must be 'ae' or 'hypersphere', got {kind!r}")
     fn = batched_autoencoders if kind == "ae" else batched_hyperspheres
