@@ -294,12 +294,7 @@ def train_batched(model: StackedMLP, X: torch.Tensor, labels: torch.Tensor | Non
         X_epoch = X[rows, perm]
         y_epoch = None if labels is None else labels[rows, perm]
         total, count = torch.zeros(k, device=X.device), 0
-        for start in range(0, n, schedule.batch_size):
-            stop = min(start + schedule.batch_size, n)
-            if stop - start < 2:  # BatchNorm cannot normalise a single sample
-                continue
-            if schedule.drop_last and stop - start < schedule.batch_size and start > 0:
-                continue
+        for start, stop in schedule.batch_bounds(n):
             losses = loss_fn(X_epoch[:, start:stop], None if y_epoch is None else y_epoch[:, start:stop])
             model.flat_grad.zero_()
             losses.sum().backward()

@@ -119,12 +119,7 @@ def train_stacked(model: nn.Module, X: torch.Tensor, extra: torch.Tensor | None,
     for epoch in range(schedule.n_epochs):
         perm = _epoch_permutations(gens, n, device)
         total, count = torch.zeros(k, device=device), 0
-        for start in range(0, n, schedule.batch_size):
-            stop = min(start + schedule.batch_size, n)
-            if stop - start < 2:  # BatchNorm cannot normalise a single sample
-                continue
-            if schedule.drop_last and stop - start < schedule.batch_size and start > 0:
-                continue  # the same rule as train_minibatch
+        for start, stop in schedule.batch_bounds(n):  # the same rule as train_minibatch
             idx = perm[:, start:stop]
             losses = loss_fn(X[rows, idx], None if extra is None else extra[rows, idx])
             optimizer.zero_grad(set_to_none=True)

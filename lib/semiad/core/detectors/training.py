@@ -39,6 +39,19 @@ class TrainSchedule:
         if self.n_epochs < 0 or self.batch_size < 2 or self.lr <= 0:
             raise ValueError(f"invalid training schedule: {self}")
 
+    def batch_bounds(self, n: int) -> list[tuple[int, int]]:
+        """``(start, stop)`` of one epoch's mini-batches over ``n`` shuffled rows: contiguous slices of
+        ``batch_size``, skipping a slice of fewer than 2 rows (BatchNorm cannot normalise a single sample)
+        and, with ``drop_last``, an incomplete last batch. Every trainer (one model, stacked, batched)
+        walks its permutation with these bounds."""
+        bounds = []
+        for start in range(0, n, self.batch_size):
+            stop = min(start + self.batch_size, n)
+            if stop - start < 2 or (self.drop_last and stop - start < self.batch_size and start > 0):
+                continue
+            bounds.append((start, stop))
+        return bounds
+
 
 def train_minibatch(
     module: nn.Module,
@@ -66,12 +79,7 @@ def train_minibatch(
         perm = torch.randperm(n, generator=gen).to(device)
         shuffled = [t.index_select(0, perm) for t in tensors]
         total, count = torch.zeros((), device=device), 0
-        for start in range(0, n, schedule.batch_size):
-            stop = min(start + schedule.batch_size, n)
-            if stop - start < 2:  # BatchNorm cannot normalise a single sample
-                continue
-            if schedule.drop_last and stop - start < schedule.batch_size and start > 0:
-                continue
+        for start, stop in schedule.batch_bounds(n):
             batch = [t[start:stop] for t in shuffled]
             loss = loss_fn(*batch)
             optimizer.zero_grad(set_to_none=True)
