@@ -20,13 +20,9 @@ def odds_grid(profile: str = "quick", *, datasets=None, seeds=None, methods=None
     from semiad.deep_sad import odds
 
     grid = odds.OddsConfig.for_profile(profile, datasets=datasets, seeds=seeds, **protocol_overrides)
-    sources = odds.dataset_sources(grid.datasets, data_dir, on_missing)
-    n_rows = odds._n_rows(grid.datasets, data_dir, on_missing, grid.max_rows)
-    configs = odds.build_configs(grid, methods=odds.TABLE2_METHODS if methods is None else methods,
-                                 data_sources=sources, n_rows=n_rows,
-                                 training=DEFAULT if training is None else training)
-    return [(odds.pretrain_autoencoder_cell, [c for c in configs if c["task"] == "odds_ae"]),
-            (odds.odds_cell, [c for c in configs if c["task"] == "odds"])]
+    ae_cells, cells, _ = odds.grid_cells(grid, odds.TABLE2_METHODS if methods is None else methods,
+                                         DEFAULT if training is None else training, data_dir, on_missing)
+    return [(odds.pretrain_autoencoder_cell, ae_cells), (odds.odds_cell, cells)]
 
 
 def _image_stages(settings, methods, profile: str, data_dir, on_missing: str, training,

@@ -755,6 +755,20 @@ def _n_rows(datasets, data_dir, on_missing: str, max_rows: int | None) -> dict[s
     return {ds: n if max_rows is None else min(n, max_rows) for ds, n in rows.items()}
 
 
+def grid_cells(grid: OddsConfig, methods=TABLE2_METHODS, training: TrainingProtocol | str = DEFAULT,
+               data_dir: str | os.PathLike | None = None, on_missing: str = "error",
+               ) -> tuple[list[dict], list[dict], dict[str, int]]:
+    """The two stages of the ODDS grid: autoencoder cells (largest datasets first), method cells, and
+    each dataset's row count (after ``grid.max_rows``). Every data set is resolved first, so a missing
+    file fails here. Used by :func:`run_odds` and by the cluster stages (:mod:`semiad.grids`)."""
+    sources = dataset_sources(grid.datasets, data_dir, on_missing)
+    n_rows = _n_rows(grid.datasets, data_dir, on_missing, grid.max_rows)
+    configs = build_configs(grid, methods=methods, data_sources=sources, n_rows=n_rows,
+                            training=protocol_named(training))
+    ae_cfgs = sorted((c for c in configs if c["task"] == "odds_ae"), key=lambda c: -n_rows[c["dataset"]])
+    return ae_cfgs, [c for c in configs if c["task"] == "odds"], n_rows
+
+
 def run_odds(profile: str | OddsConfig = "quick", *, datasets=None, seeds=None, methods=TABLE2_METHODS,
              n_jobs: int = 1, backend: str = "loky", device: str = "auto",
              data_dir: str | os.PathLike | None = None, on_missing: str = "error",
@@ -777,14 +791,9 @@ def run_odds(profile: str | OddsConfig = "quick", *, datasets=None, seeds=None, 
     training = protocol_named(training)
     grid = profile if isinstance(profile, OddsConfig) else OddsConfig.for_profile(
         profile, datasets=datasets, seeds=seeds, **protocol_overrides)
-    sources = dataset_sources(grid.datasets, data_dir, on_missing)
-    n_rows = _n_rows(grid.datasets, data_dir, on_missing, grid.max_rows)
-    configs = build_configs(grid, methods=methods, data_sources=sources, n_rows=n_rows, training=training)
+    ae_cfgs, cells, n_rows = grid_cells(grid, methods, training, data_dir, on_missing)
     runtime = {"data_dir": None if data_dir is None else str(data_dir), "device": device,
                "on_missing": on_missing, "cache_root": cache_root}
-    ae_cfgs = [c for c in configs if c["task"] == "odds_ae"]
-    cells = [c for c in configs if c["task"] == "odds"]
-    ae_cfgs.sort(key=lambda c: -n_rows[c["dataset"]])
     batched = {"runtime": runtime, "n_jobs": n_jobs, "backend": backend,
                "min_cells": BATCHED_MIN_CELLS if engine == "auto" else 1, "progress": progress}
     if engine != "per_cell":
