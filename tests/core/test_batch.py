@@ -42,6 +42,11 @@ out.mkdir(parents=True, exist_ok=True)
     "device": device, "cwd": str(_cwd), "env_data_dir": os.environ.get("SEMIAD_DATA_DIR"),
 }))
 (out / "results.csv").write_text("method,auc\\nx,0.5\\n")
+# one grid cell "computed" here (6 s recorded), cached outside the output folder: the run's ledger sees it
+from semiad.core.cache import ResultCache
+from semiad.core.grid import cell_record
+_cell = cell_record({"task": "nb", "x": NB_NAME}, {"status": "ok"}, 6.0)
+ResultCache(out.parent / f"cache-{NB_NAME}").put(_cell)
 """
 
 
@@ -151,9 +156,9 @@ def test_format_summary(tmp_path: Path) -> None:
     ]
     text = batch.format_summary(runs, base)
     lines = text.splitlines()
-    assert lines[0].split() == ["notebook", "status", "minutes", "artifacts"]
-    assert lines[2].split() == ["a/x.ipynb", "ok", "1.23", "5"]
-    assert lines[3].split() == ["b/y.ipynb", "failed", "0.50", "0"]
+    assert lines[0].split() == list(batch.SUMMARY_COLUMNS)
+    assert lines[2].split() == ["a/x.ipynb", "ok", "1.23", "5", "0", "0", "0.00", "1.23"]
+    assert lines[3].split() == ["b/y.ipynb", "failed", "0.50", "0", "0", "0", "0.00", "0.50"]
     assert "1 ok, 1 failed" in text
     assert "FAILED b/y.ipynb: ValueError: bad" in text
 
@@ -214,7 +219,7 @@ def test_main_reports_failures_and_keeps_going(
     data.mkdir()
     rc = batch.main(
         ["--root", str(root), "--profile", "smoke", "--jobs", "1", "--data-dir", str(data),
-         "--kernel", kernel]
+         "--kernel", kernel, "--summary-csv", str(tmp_path / "summary.csv")]
     )  # fmt: skip
     assert rc == 1
     out = capsys.readouterr().out
@@ -235,7 +240,7 @@ def test_main_reports_failures_and_keeps_going(
     assert (figures / "alpha" / "fail" / "executed_smoke.ipynb").is_file()  # kept for debugging
 
     table = out[out.index("\nnotebook ") + 1 :].splitlines()
-    assert table[0].split() == ["notebook", "status", "minutes", "artifacts"]
+    assert table[0].split() == list(batch.SUMMARY_COLUMNS)
     rows = {line.split()[0]: line.split()[1:] for line in table[2:5]}
     assert rows["alpha/fail.ipynb"][0] == "failed"
     assert rows["alpha/ok.ipynb"][0] == "ok" and rows["alpha/ok.ipynb"][2] == "2"
@@ -243,6 +248,10 @@ def test_main_reports_failures_and_keeps_going(
     assert all(re.fullmatch(r"\d+\.\d\d", r[1]) for r in rows.values())
     assert "2 ok, 1 failed" in out
     assert "FAILED alpha/fail.ipynb: RuntimeError: boom from the test notebook" in out
+    # the kernel inherited the notebook's cell ledger: one cell computed, its recorded 6 s counted
+    assert rows["alpha/ok.ipynb"][3:6] == ["1", "1", "0.10"] and rows["alpha/fail.ipynb"][3] == "0"
+    summary = (tmp_path / "summary.csv").read_text().splitlines()
+    assert summary[0] == ",".join(batch.SUMMARY_COLUMNS) and len(summary) == 4
 
 
 def test_main_only_glob_runs_only_matches(

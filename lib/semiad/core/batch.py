@@ -18,7 +18,13 @@ Options: ``--profile smoke|quick|paper`` (default ``quick``), ``--only GLOB`` (f
 the path relative to ``notebooks/``), ``--jobs N`` (injected as ``n_jobs``), ``--data-dir DIR``
 (injected as ``data_dir`` and exported as ``$SEMIAD_DATA_DIR``), ``--kernel NAME`` (Jupyter
 kernel, default ``semiad``), ``--root DIR`` (project root holding ``notebooks/`` and
-``figures/``), ``--log-output`` (stream cell output), ``--list``.
+``figures/``), ``--log-output`` (stream cell output), ``--summary-csv PATH`` (the summary table as a
+CSV), ``--list``.
+
+Accounting (:mod:`semiad.core.ledger`): each notebook runs with its own cell ledger, so the summary says
+how many grid cells it used, how many it computed now, their recorded CPU minutes, and an estimate of its
+time from an empty cache (its wall time now plus the CPU time of the cells it read from the cache, divided
+by its worker count) — what a warm rerun hides.
 
 Data and outputs (:mod:`semiad.core.provenance`): with a data location (``--data-dir`` or
 ``$SEMIAD_DATA_DIR``) every notebook runs on the real files (``on_missing_data="error"``: a missing file
@@ -39,12 +45,15 @@ import fnmatch
 import logging
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from semiad.core.ledger import ENV_VAR as LEDGER_ENV
+from semiad.core.ledger import CellCost, summarize
 from semiad.core.paths import PROJECT_DIR
 
 PROFILES: tuple[str, ...] = ("smoke", "quick", "paper")
@@ -62,10 +71,20 @@ class NotebookRun:
     artifacts: int  # files written (created or modified) in the output dir, executed copy excluded
     executed_path: Path | None
     error: str | None = None
+    cells: CellCost | None = None  # the grid cells it used (None: not recorded)
+    workers: int = 1               # its n_jobs: cells computed in parallel
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def cold_minutes(self) -> float:
+        """Estimated minutes from an empty cache: the wall time now plus the recorded CPU time of the
+        cells read from the cache, spread over ``workers`` (an estimate: recorded times carry the load of
+        the machine that computed them, and a grid's last cells may run alone)."""
+        cached = self.cells.cached_cpu_s if self.cells is not None else 0.0
+        return self.minutes + cached / 60.0 / max(self.workers, 1)
 
 
 def discover_notebooks(root: Path, only: str | None = None) -> list[Path]:
@@ -189,10 +208,15 @@ def execute_notebook(
         executed = Path(executed_path).expanduser().resolve()
 
     before = _snapshot(out_dir)
+    fd, name = tempfile.mkstemp(prefix="semiad-cells-", suffix=".jsonl")
+    os.close(fd)
+    ledger = Path(name)  # outside the outputs: a killed run leaves nothing in figures/
     start = time.perf_counter()
     error: str | None = None
     skipped = False  # a demo run of a notebook that has no demo stand-in for its data
+    previous = os.environ.get(LEDGER_ENV)
     try:
+        os.environ[LEDGER_ENV] = str(ledger)  # inherited by the kernel and its workers
         import papermill  # deferred: slow import, not needed for --list
 
         executed.parent.mkdir(parents=True, exist_ok=True)
@@ -209,7 +233,14 @@ def execute_notebook(
         error = _short_error(exc)
         if demo and getattr(exc, "ename", None) == "DataNotFoundError":
             skipped = True
+    finally:
+        if previous is None:
+            os.environ.pop(LEDGER_ENV, None)
+        else:
+            os.environ[LEDGER_ENV] = previous
     minutes = (time.perf_counter() - start) / 60.0
+    cells = summarize(ledger)
+    ledger.unlink(missing_ok=True)
     if demo and out_dir.is_dir():
         from semiad.core.provenance import stamp_demo_outputs
 
@@ -224,7 +255,31 @@ def execute_notebook(
         artifacts=len(written),
         executed_path=executed if executed.exists() else None,
         error=error,
+        cells=cells,
+        workers=int(parameters.get("n_jobs") or _parameter_default(notebook, "n_jobs") or 1),
     )
+
+
+def _parameter_default(notebook: Path, name: str) -> Any:
+    """The literal value ``name`` gets in ``notebook``'s parameters cell, or ``None``."""
+    import ast
+
+    import nbformat
+
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable notebook has failed already
+        return None
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return None
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError:
+                return None
+    return None
 
 
 def _accepted(notebook: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
@@ -247,24 +302,37 @@ def _display_name(notebook: Path, base: Path | None) -> str:
     return str(notebook)
 
 
+SUMMARY_COLUMNS = ("notebook", "status", "minutes", "artifacts", "cells", "computed", "cell_cpu_min",
+                   "cold_est_min")
+
+
+def summary_rows(runs: Sequence[NotebookRun], base: Path | None = None) -> list[dict[str, Any]]:
+    """One dict per run with :data:`SUMMARY_COLUMNS`: wall minutes, files written, the distinct grid cells
+    used and computed now, their recorded CPU minutes, and :attr:`NotebookRun.cold_minutes`."""
+    rows = []
+    for r in runs:
+        c = r.cells
+        rows.append({"notebook": _display_name(r.notebook, base), "status": r.status,
+                     "minutes": round(r.minutes, 2), "artifacts": r.artifacts,
+                     "cells": c.cells if c else 0, "computed": c.computed if c else 0,
+                     "cell_cpu_min": round(c.cpu_s / 60.0, 2) if c else 0.0,
+                     "cold_est_min": round(r.cold_minutes, 2)})
+    return rows
+
+
 def format_summary(runs: Sequence[NotebookRun], base: Path | None = None) -> str:
-    """Plain-text table (notebook, status, minutes, artifacts), then one line per failure.
+    """Plain-text table (:data:`SUMMARY_COLUMNS`), the totals, then one line per failure.
 
     Notebook names are shown relative to ``base`` (normally ``<root>/notebooks``) when possible.
     """
-    header = ("notebook", "status", "minutes", "artifacts")
-    rows = [
-        (_display_name(r.notebook, base), r.status, f"{r.minutes:.2f}", str(r.artifacts))
-        for r in runs
-    ]
+    header = SUMMARY_COLUMNS
+    rows = [tuple(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values())
+            for row in summary_rows(runs, base)]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def fmt(row: Sequence[str]) -> str:
-        name, status, minutes, artifacts = row
-        return (
-            f"{name:<{widths[0]}}  {status:<{widths[1]}}  "
-            f"{minutes:>{widths[2]}}  {artifacts:>{widths[3]}}"
-        ).rstrip()
+        return "  ".join([f"{row[0]:<{widths[0]}}", f"{row[1]:<{widths[1]}}"]
+                         + [f"{v:>{w}}" for v, w in zip(row[2:], widths[2:], strict=True)]).rstrip()
 
     lines = [fmt(header), "  ".join("-" * w for w in widths)]
     lines += [fmt(row) for row in rows]
@@ -272,14 +340,32 @@ def format_summary(runs: Sequence[NotebookRun], base: Path | None = None) -> str
     skipped = [r for r in runs if r.status == "skipped"]
     n_ok = len(runs) - len(failed) - len(skipped)
     total = sum(r.minutes for r in runs)
+    cold = sum(r.cold_minutes for r in runs)
     lines.append(f"{n_ok} ok, {len(failed)} failed, {total:.2f} min in total"
-                 + (f", {len(skipped)} skipped (they need real data, demo run)" if skipped else ""))
+                 + (f", {len(skipped)} skipped (they need real data, demo run)" if skipped else "")
+                 + f"; estimated from an empty cache: {cold:.1f} min (cells' recorded CPU time / n_jobs "
+                 "added for the cells read from the cache)")
     for r in skipped:
         lines.append(f"SKIPPED {_display_name(r.notebook, base)} (no demo stand-in): {r.error}")
     for r in failed:
         where = f" (see {r.executed_path})" if r.executed_path else ""
         lines.append(f"FAILED {_display_name(r.notebook, base)}: {r.error}{where}")
     return "\n".join(lines)
+
+
+def write_summary_csv(runs: Sequence[NotebookRun], path: Path, base: Path | None = None) -> Path:
+    """The summary table as a CSV (one row per notebook, :data:`SUMMARY_COLUMNS`), written atomically."""
+    import csv
+    import io
+
+    from semiad.core.cache import atomic_write_bytes
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(summary_rows(runs, base))
+    atomic_write_bytes(path, buf.getvalue().encode())
+    return path
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -319,6 +405,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-output", action="store_true", help="stream the notebooks' cell output"
+    )
+    parser.add_argument(
+        "--summary-csv", type=Path, default=None, metavar="PATH",
+        help="also write the summary table (with each notebook's cells and cold-cache estimate) as a CSV",
     )
     parser.add_argument("--list", action="store_true", help="list the matching notebooks and exit")
     return parser
@@ -385,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     print(format_summary(runs, nb_dir))
+    if args.summary_csv is not None:
+        written = write_summary_csv(runs, args.summary_csv.expanduser(), nb_dir)
+        print(f"[semiad.core.batch] summary: {written}")
     return 0 if all(r.status != "failed" for r in runs) else 1
 
 

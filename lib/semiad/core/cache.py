@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from semiad._version import __version__
+from semiad.core.ledger import log_cell
 from semiad.core.paths import results_dir
 
 
@@ -117,6 +118,7 @@ class ResultCache:
             warnings.warn(f"ignoring cached cell {path}: {problem}; recomputing it", CacheWarning,
                           stacklevel=2)
             return None
+        log_cell("hit", record)
         return record
 
     def put(self, record: dict) -> Path:
@@ -127,4 +129,5 @@ class ResultCache:
         else:
             path = self.root / "failed" / config["task"] / f"{config_hash(config)}.json"
         atomic_write_bytes(path, json.dumps(record, indent=1, default=_json_default).encode())
+        log_cell("put", record)
         return path
