@@ -157,8 +157,8 @@ def test_format_summary(tmp_path: Path) -> None:
     text = batch.format_summary(runs, base)
     lines = text.splitlines()
     assert lines[0].split() == list(batch.SUMMARY_COLUMNS)
-    assert lines[2].split() == ["a/x.ipynb", "ok", "1.23", "5", "0", "0", "0.00", "1.23"]
-    assert lines[3].split() == ["b/y.ipynb", "failed", "0.50", "0", "0", "0", "0.00", "0.50"]
+    assert lines[2].split() == ["a/x.ipynb", "ok", "1.23", "5", "0", "0", "0.00", "0.00", "1.23"]
+    assert lines[3].split() == ["b/y.ipynb", "failed", "0.50", "0", "0", "0", "0.00", "0.00", "0.50"]
     assert "1 ok, 1 failed" in text
     assert "FAILED b/y.ipynb: ValueError: bad" in text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from semiad.core.batch import NotebookRun, format_summary, summary_rows, write_summary_csv
+from semiad.core.batch import NotebookRun, account_shared, format_summary, summary_rows, write_summary_csv
 from semiad.core.grid import cell_task, run_grid
 from semiad.core.ledger import ENV_VAR, CellCost, summarize
 
@@ -49,7 +49,21 @@ def test_summary_estimates_the_cold_time_from_cached_cells(tmp_path):
     assert warm.cold_minutes == 1.0 + 480.0 / 60.0 / 2  # cached 8 CPU-min over 2 workers
     rows = summary_rows([warm], base)
     assert rows[0] == {"notebook": "a/x.ipynb", "status": "ok", "minutes": 1.0, "artifacts": 5, "cells": 10,
-                       "computed": 2, "cell_cpu_min": 10.0, "cold_est_min": 5.0}
+                       "computed": 2, "cell_cpu_min": 10.0, "shared_cpu_min": 0.0, "cold_est_min": 5.0}
     assert "estimated from an empty cache: 5.0 min" in format_summary([warm], base)
     path = write_summary_csv([warm], tmp_path / "s.csv", base)
-    assert path.read_text().splitlines()[1] == "a/x.ipynb,ok,1.0,5,10,2,10.0,5.0"
+    assert path.read_text().splitlines()[1] == "a/x.ipynb,ok,1.0,5,10,2,10.0,0.0,5.0"
+
+
+def test_a_cell_shared_by_notebooks_counts_once_where_first_used(tmp_path):
+    def run(name, costs, computed=()):
+        cost = CellCost(len(costs), len(computed), sum(costs.values()), sum(costs[h] for h in computed),
+                        runtime_s=costs, computed_hashes=frozenset(computed))
+        return NotebookRun(tmp_path / name, "ok", 0.0, 0, None, cells=cost, workers=1)
+
+    first = run("t2.ipynb", {"a": 60.0, "b": 60.0})
+    second = run("t6.ipynb", {"a": 60.0, "b": 60.0, "c": 120.0})  # t6 reuses t2's cells and adds c
+    third = run("x.ipynb", {"c": 120.0, "d": 60.0}, computed=("d",))  # d computed now: in its minutes
+    account_shared([first, second, third])
+    assert [r.shared_cpu_s for r in (first, second, third)] == [0.0, 120.0, 120.0]
+    assert [r.cold_minutes for r in (first, second, third)] == [2.0, 2.0, 0.0]

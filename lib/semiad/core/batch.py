@@ -73,6 +73,7 @@ class NotebookRun:
     error: str | None = None
     cells: CellCost | None = None  # the grid cells it used (None: not recorded)
     workers: int = 1               # its n_jobs: cells computed in parallel
+    shared_cpu_s: float = 0.0      # recorded CPU time of cached cells an earlier notebook of the batch used
 
     @property
     def ok(self) -> bool:
@@ -81,9 +82,10 @@ class NotebookRun:
     @property
     def cold_minutes(self) -> float:
         """Estimated minutes from an empty cache: the wall time now plus the recorded CPU time of the
-        cells read from the cache, spread over ``workers`` (an estimate: recorded times carry the load of
-        the machine that computed them, and a grid's last cells may run alone)."""
-        cached = self.cells.cached_cpu_s if self.cells is not None else 0.0
+        cells read from the cache, spread over ``workers``, less :attr:`shared_cpu_s` (an estimate:
+        recorded times carry the load of the machine that computed them, and a grid's last cells may run
+        alone)."""
+        cached = self.cells.cached_cpu_s - self.shared_cpu_s if self.cells is not None else 0.0
         return self.minutes + cached / 60.0 / max(self.workers, 1)
 
 
@@ -303,7 +305,17 @@ def _display_name(notebook: Path, base: Path | None) -> str:
 
 
 SUMMARY_COLUMNS = ("notebook", "status", "minutes", "artifacts", "cells", "computed", "cell_cpu_min",
-                   "cold_est_min")
+                   "shared_cpu_min", "cold_est_min")
+
+
+def account_shared(runs: Sequence[NotebookRun]) -> None:
+    """Set each run's :attr:`NotebookRun.shared_cpu_s`, in batch order: from an empty cache, a cell that
+    several notebooks use is computed by the first of them, so the later ones do not pay for it again."""
+    seen: set[str] = set()
+    for run in runs:
+        if run.cells is not None:
+            run.shared_cpu_s = run.cells.cached_cpu_s - run.cells.cached_cpu_s_excluding(seen)
+            seen |= set(run.cells.runtime_s)
 
 
 def summary_rows(runs: Sequence[NotebookRun], base: Path | None = None) -> list[dict[str, Any]]:
@@ -316,6 +328,7 @@ def summary_rows(runs: Sequence[NotebookRun], base: Path | None = None) -> list[
                      "minutes": round(r.minutes, 2), "artifacts": r.artifacts,
                      "cells": c.cells if c else 0, "computed": c.computed if c else 0,
                      "cell_cpu_min": round(c.cpu_s / 60.0, 2) if c else 0.0,
+                     "shared_cpu_min": round(r.shared_cpu_s / 60.0, 2),
                      "cold_est_min": round(r.cold_minutes, 2)})
     return rows
 
@@ -343,8 +356,9 @@ def format_summary(runs: Sequence[NotebookRun], base: Path | None = None) -> str
     cold = sum(r.cold_minutes for r in runs)
     lines.append(f"{n_ok} ok, {len(failed)} failed, {total:.2f} min in total"
                  + (f", {len(skipped)} skipped (they need real data, demo run)" if skipped else "")
-                 + f"; estimated from an empty cache: {cold:.1f} min (cells' recorded CPU time / n_jobs "
-                 "added for the cells read from the cache)")
+                 + f"; estimated from an empty cache: {cold:.1f} min (the recorded CPU time of the cells "
+                 "read from the cache / n_jobs added; a cell shared by notebooks counted once, where first "
+                 "used)")
     for r in skipped:
         lines.append(f"SKIPPED {_display_name(r.notebook, base)} (no demo stand-in): {r.error}")
     for r in failed:
@@ -473,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[semiad.core.batch]   {run.status} in {run.minutes:.2f} min: {detail}")
         runs.append(run)
 
+    account_shared(runs)
     print()
     print(format_summary(runs, nb_dir))
     if args.summary_csv is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_VAR = "SEMIAD_CELL_LEDGER"
@@ -44,11 +44,18 @@ class CellCost:
     computed: int
     cpu_s: float          # recorded runtime_s of every distinct ok cell used
     computed_cpu_s: float  # ... of the cells computed in this run
+    runtime_s: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # per cell hash
+    computed_hashes: frozenset[str] = field(default_factory=frozenset, compare=False, repr=False)
 
     @property
     def cached_cpu_s(self) -> float:
         """CPU seconds the cache saved this run (what an empty cache would add)."""
         return self.cpu_s - self.computed_cpu_s
+
+    def cached_cpu_s_excluding(self, seen: set[str]) -> float:
+        """:attr:`cached_cpu_s` without the cells in ``seen`` (those an earlier notebook of the same
+        batch used: from an empty cache, the batch computes a shared cell once, where first used)."""
+        return sum(t for h, t in self.runtime_s.items() if h not in seen and h not in self.computed_hashes)
 
 
 def summarize(path: str | os.PathLike) -> CellCost:
@@ -65,4 +72,5 @@ def summarize(path: str | os.PathLike) -> CellCost:
         if entry["event"] == "put":
             computed.add(entry["hash"])
     return CellCost(cells=len(cost), computed=len(computed), cpu_s=sum(cost.values()),
-                    computed_cpu_s=sum(cost[h] for h in computed))
+                    computed_cpu_s=sum(cost[h] for h in computed), runtime_s=cost,
+                    computed_hashes=frozenset(computed))
