@@ -19,7 +19,7 @@ the path relative to ``notebooks/``), ``--jobs N`` (injected as ``n_jobs``), ``-
 (injected as ``data_dir`` and exported as ``$SEMIAD_DATA_DIR``), ``--kernel NAME`` (Jupyter
 kernel, default ``semiad``), ``--root DIR`` (project root holding ``notebooks/`` and
 ``figures/``), ``--log-output`` (stream cell output), ``--summary-csv PATH`` (the summary table as a
-CSV), ``--list``.
+CSV), ``--ledger-dir DIR`` (keep each notebook's cell ledger), ``--list``.
 
 Accounting (:mod:`semiad.core.ledger`): each notebook runs with its own cell ledger, so the summary says
 how many grid cells it used, how many it computed now, their recorded CPU minutes, and an estimate of its
@@ -171,6 +171,7 @@ def execute_notebook(
     executed_path: str | os.PathLike[str] | None = None,
     log_output: bool = False,
     demo: bool = False,
+    ledger_path: str | os.PathLike[str] | None = None,
 ) -> NotebookRun:
     """Execute one notebook with papermill; never raises for a failing notebook.
 
@@ -178,7 +179,8 @@ def execute_notebook(
     given (paths are made absolute, since the kernel runs in the notebook's folder), then
     ``extra_parameters``. The executed notebook is written to ``executed_path`` or by default
     ``<output_dir or default_output_dir(...)>/executed_<profile>.ipynb``. ``demo=True``: the notebook's
-    ``on_missing_data`` is set to ``"demo"`` and every CSV it writes is marked afterwards.
+    ``on_missing_data`` is set to ``"demo"`` and every CSV it writes is marked afterwards. ``ledger_path``:
+    keep the run's cell ledger (:mod:`semiad.core.ledger`) there (default: a temporary file, removed).
 
     Raises:
         ValueError: ``profile`` is not one of ``smoke``, ``quick``, ``paper`` (checked before
@@ -210,9 +212,14 @@ def execute_notebook(
         executed = Path(executed_path).expanduser().resolve()
 
     before = _snapshot(out_dir)
-    fd, name = tempfile.mkstemp(prefix="semiad-cells-", suffix=".jsonl")
-    os.close(fd)
-    ledger = Path(name)  # outside the outputs: a killed run leaves nothing in figures/
+    if ledger_path is None:
+        fd, name = tempfile.mkstemp(prefix="semiad-cells-", suffix=".jsonl")
+        os.close(fd)
+        ledger = Path(name)  # outside the outputs: a killed run leaves nothing in figures/
+    else:
+        ledger = Path(ledger_path).expanduser().resolve()
+        ledger.parent.mkdir(parents=True, exist_ok=True)
+        ledger.write_text("")
     start = time.perf_counter()
     error: str | None = None
     skipped = False  # a demo run of a notebook that has no demo stand-in for its data
@@ -242,7 +249,8 @@ def execute_notebook(
             os.environ[LEDGER_ENV] = previous
     minutes = (time.perf_counter() - start) / 60.0
     cells = summarize(ledger)
-    ledger.unlink(missing_ok=True)
+    if ledger_path is None:
+        ledger.unlink(missing_ok=True)
     if demo and out_dir.is_dir():
         from semiad.core.provenance import stamp_demo_outputs
 
@@ -424,6 +432,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--summary-csv", type=Path, default=None, metavar="PATH",
         help="also write the summary table (with each notebook's cells and cold-cache estimate) as a CSV",
     )
+    parser.add_argument(
+        "--ledger-dir", type=Path, default=None, metavar="DIR",
+        help="keep each notebook's cell ledger as DIR/<paper>__<notebook>.jsonl (for "
+        "benchmarks/cold_calibration.py)",
+    )
     parser.add_argument("--list", action="store_true", help="list the matching notebooks and exit")
     return parser
 
@@ -482,6 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_output=args.log_output,
             demo=demo,
             extra_parameters=_accepted(nb, extra),
+            ledger_path=None if args.ledger_dir is None
+            else args.ledger_dir / f"{name.removesuffix('.ipynb').replace('/', '__')}.jsonl",
         )
         detail = f"{run.artifacts} artifacts" if run.ok else run.error
         print(f"[semiad.core.batch]   {run.status} in {run.minutes:.2f} min: {detail}")
