@@ -1,14 +1,15 @@
 """How long would ``./run_all.sh --profile quick`` take from an empty cache, on *this* machine, now?
 
-A warm run hides the cost of its cells; each cached record keeps the ``runtime_s`` its cell took when it was
-computed, but on whichever machine and under whichever load. This script calibrates those records: it
+A warm run hides the cost of its cells; each cached record keeps the ``runtime_s`` its cell took when it
+was computed, but on whichever machine and under whichever load. This script calibrates those records: it
 reads the cell ledgers of a warm batch run (``python -m semiad.core.batch --ledger-dir DIR --summary-csv
-S``), and per notebook and stratum (task x method) recomputes the cell of median recorded runtime, in a
-pool of ``--jobs`` workers with one torch thread each (``run_all``'s setting), and compares the time now
-with the recorded one. The calibrated estimate of a notebook is its warm wall time plus, per stratum, the
-recorded CPU of the cells it is first to use times that stratum's ratio now/recorded, over ``--jobs``.
-Each recomputed cell's metrics are compared with the cached ones (bit-identical or not): a reproducibility
-check of the committed numbers on this machine, for free.
+S``), and per notebook and stratum (task x method) recomputes the cell of median recorded runtime (big
+strata: several cells at evenly spaced runtime quantiles), in a pool of ``--jobs`` workers with one torch
+thread each (``run_all``'s setting), and compares the time now with the recorded one. The calibrated
+estimate of a notebook is its warm wall time plus, per stratum, the recorded CPU of the cells it is first
+to use times that stratum's ratio now/recorded, over ``--jobs``. Each recomputed cell's metrics are
+compared with the cached ones (bit-identical or not): a reproducibility check of the committed numbers on
+this machine, for free.
 
 Approximations, stated in the output: one cell per stratum; the ODDS and image grids run their deep cells
 through batched engines when cold (``engine="auto"``), while this recomputes one cell at a time, so their
@@ -99,6 +100,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--min-share", type=float, default=0.01,
                     help="strata below this share of the total recorded CPU borrow their notebook's ratio")
+    ap.add_argument("--share-per-sample", type=float, default=0.05,
+                    help="one more sample per this share of the total recorded CPU (big strata: several)")
     ap.add_argument("--out", type=Path, default=None, help="write the per-notebook table as a CSV")
     ap.add_argument("--dry-run", action="store_true", help="only print the plan")
     args = ap.parse_args()
@@ -108,7 +111,7 @@ def main() -> None:
     warm = {row["notebook"]: float(row["minutes"]) for row in csv.DictReader(args.summary.open())}
     notebooks = read_ledgers(args.ledgers, cache_root)
     total = sum(r.get("runtime_s", 0.0) for _, recs in notebooks for r in recs)
-    plan = []  # (notebook, stratum, recorded CPU of the stratum, sample record or None)
+    plan = []  # (notebook, stratum, recorded CPU of the stratum, [sampled records])
     for nb, recs in notebooks:
         groups = defaultdict(list)
         for r in recs:
@@ -116,20 +119,31 @@ def main() -> None:
         for key, members in sorted(groups.items()):
             cpu = sum(r.get("runtime_s", 0.0) for r in members)
             members.sort(key=lambda r: r.get("runtime_s", 0.0))
-            sample = members[len(members) // 2] if cpu >= args.min_share * total else None
-            plan.append((nb, key, cpu, sample))
-    sampled = [p for p in plan if p[3] is not None]
-    cost = sum(p[3].get("runtime_s", 0.0) for p in sampled)
+            n = 0 if cpu < args.min_share * total else min(len(members),
+                                                         1 + int(cpu / (args.share_per_sample * total)))
+            # evenly spaced runtime quantiles (one sample: the median cell)
+            picks = [members[int((i + 0.5) * len(members) / n)] for i in range(n)]
+            plan.append((nb, key, cpu, picks))
+    sampled = [(p, rec) for p in plan for rec in p[3]]
+    cost = sum(rec.get("runtime_s", 0.0) for _, rec in sampled)
     print(f"{len(notebooks)} notebooks, {sum(len(r) for _, r in notebooks)} distinct cells, recorded CPU "
           f"{total / 60:.1f} min; recomputing {len(sampled)} cells (recorded {cost / 60:.1f} CPU-min)")
     if args.dry_run:
-        for nb, key, cpu, sample in plan:
-            print(f"  {nb:<45} {key:<40} {cpu / 60:7.2f} CPU-min  {'sample' if sample else ''}")
+        for nb, key, cpu, picks in plan:
+            if picks:
+                print(f"  {nb:<45} {key:<40} {cpu / 60:7.2f} CPU-min  {len(picks)} sample(s)")
         return
-    results = joblib.Parallel(n_jobs=args.jobs, backend="loky")(
-        joblib.delayed(_recompute)(p[3], str(cache_root)) for p in sampled)
-    ratio = {(p[0], p[1]): res["seconds"] / max(p[3].get("runtime_s", 0.0), 1e-3)
-             for p, res in zip(sampled, results, strict=True)}
+    order = sorted(range(len(sampled)), key=lambda i: -sampled[i][1].get("runtime_s", 0.0))  # longest first
+    done = joblib.Parallel(n_jobs=args.jobs, backend="loky")(
+        joblib.delayed(_recompute)(sampled[i][1], str(cache_root)) for i in order)
+    results = [None] * len(sampled)
+    for i, res in zip(order, done, strict=True):
+        results[i] = res
+    now_s, rec_s = defaultdict(float), defaultdict(float)
+    for (p, rec), res in zip(sampled, results, strict=True):
+        now_s[(p[0], p[1])] += res["seconds"]
+        rec_s[(p[0], p[1])] += max(rec.get("runtime_s", 0.0), 1e-3)
+    ratio = {k: now_s[k] / rec_s[k] for k in now_s}
     rows = []
     for nb, _ in notebooks:
         mine = [p for p in plan if p[0] == nb]
@@ -149,9 +163,9 @@ def main() -> None:
     print(f"{'total':<45} {tot['warm_min']:6.2f} {tot['recorded_cpu_min']:13.2f} "
           f"{tot['calibrated_cpu_min']:9.2f} {tot['cold_est_min']:10.2f}")
     print("\nsampled cells (ratio = now / recorded; identical = every metric bit-identical to the cache):")
-    for p, res in zip(sampled, results, strict=True):
-        print(f"  {p[0]:<45} {p[1]:<40} {res['seconds']:7.1f} s / {p[3].get('runtime_s', 0):7.1f} s = "
-              f"{ratio[(p[0], p[1])]:.2f}  identical={res['identical']} "
+    for (p, rec), res in zip(sampled, results, strict=True):
+        print(f"  {p[0]:<45} {p[1]:<40} {res['seconds']:7.1f} s / {rec.get('runtime_s', 0):7.1f} s = "
+              f"{res['seconds'] / max(rec.get('runtime_s', 0.0), 1e-3):.2f}  identical={res['identical']} "
               f"(max |diff| {res['max_abs_diff']:.2g})")
     if args.out is not None:
         with args.out.open("w", newline="") as fh:

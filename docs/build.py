@@ -312,16 +312,17 @@ def missing_page(page: Page, paper_title: str) -> str:
 def status_table(pages: list[Page], thumbs: dict[str, str]) -> str:
     """The status table (one row per notebook) as a MyST list-table with thumbnails linked to the pages."""
     lines = ["```{list-table}", ":header-rows: 1", ":class: status-table", ":name: status-table",
-             ":widths: 16 30 10 10 10 24", "",
+             ":widths: 15 28 10 10 10 7 20", "",
              "* - paper", "  - notebook", "  - profile, data", "  - cells within the paper's numbers",
-             "  - claims that hold", "  - figure"]
+             "  - claims that hold", "  - quick from an empty cache (min)", "  - figure"]
     for page in pages:
         s = page.row
         data = f"{s.profile or 'not run'}, {s.data_source or 'no results'}"
         thumb = f"[![{s.notebook}]({thumbs[page.name]})]({page.doc})" if page.name in thumbs else ""
         lines += [f"* - [{status.PAPER_TITLES.get(s.paper, s.paper)}]({s.paper}/index.md)",
                   f"  - [`{page.name}`]({page.doc})", f"  - {data}", f"  - {ratio(s.cells_within, s.cells)}",
-                  f"  - {ratio(s.claims_hold, s.claims)}", f"  - {thumb}"]
+                  f"  - {ratio(s.claims_hold, s.claims)}",
+                  f"  - {'—' if s.cold_minutes is None else f'{s.cold_minutes:.1f}'}", f"  - {thumb}"]
     lines.append("```")
     return "\n".join(lines)
 

@@ -23,6 +23,11 @@ def test_one_row_per_notebook_with_counts_from_the_committed_files():
     assert (REPO / table2.figure).is_file()
     markdown = status.status_markdown(REPO)
     assert markdown.count("\n| ") == len(rows)  # header + one line per notebook
+    # docs/quick_timings.csv (benchmarks/cold_calibration.py) times every notebook, and only those
+    timings = pd.read_csv(REPO / status.TIMINGS)
+    assert sorted(timings["notebook"]) == sorted(f"{r.paper}/{r.notebook}.ipynb" for r in rows)
+    assert all(r.cold_minutes is not None and r.cold_minutes >= 0 for r in rows)
+    assert f"| {table2.cold_minutes:.1f} |" in markdown
 
 
 def test_readme_status_table_matches_the_committed_files():
@@ -50,3 +55,8 @@ def test_counts_skip_blank_paper_cells_and_ablation_claims(tmp_path):
     assert (row.profile, row.data_source, row.figure) == ("quick", "real", "figures/p/fig1_x/fig1_main.png")
     status.main(["--root", str(tmp_path), "--write", str(tmp_path / "status.md")])
     assert "1 / 2" in (tmp_path / "status.md").read_text()
+    assert row.cold_minutes is None and "| 1 / 2 | — |" in (tmp_path / "status.md").read_text()  # no timings
+    (tmp_path / "docs").mkdir()
+    pd.DataFrame({"notebook": ["p/fig1_x.ipynb"], "cold_est_min": [12.34]}).to_csv(tmp_path / status.TIMINGS)
+    assert status.collect(tmp_path)[0].cold_minutes == 12.34
+    assert "| 1 / 2 | 12.3 |" in status.status_markdown(tmp_path)

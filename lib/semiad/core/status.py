@@ -12,6 +12,9 @@ For every notebook ``notebooks/<paper>/<name>.ipynb`` it reads ``figures/<paper>
 * ``results.csv`` — the data source of every run (``real`` / ``demo`` / ``synthetic``), and the executed
   notebook ``executed_<profile>.ipynb`` — the profile that produced the artifacts.
 
+and, for the whole collection, :data:`TIMINGS` — each notebook's time for a quick run from an empty cache on
+2 cores (``benchmarks/cold_calibration.py --out``; measured where a cold run was timed, else calibrated).
+
 ``python -m semiad.core.status`` prints the table as Markdown (``--write FILE`` writes it, ``--readme``
 refreshes the block between the status markers of the root README).
 """
@@ -33,6 +36,8 @@ PAPER_TITLES = {"deep_sad": "Deep SAD (Ruff et al., ICLR 2020)", "uainets": "Uai
                 "residual_rl": "Lee et al. 2022 (RL on CAE residual maps)"}
 README_START, README_END = "<!-- status:start -->", "<!-- status:end -->"
 WITHIN_COLUMNS = ("within_paper_std", "agrees", "match")
+#: Per-notebook cold-cache quick times (columns ``notebook``, ``cold_est_min``), relative to the root.
+TIMINGS = "docs/quick_timings.csv"
 HOLDS_COLUMNS = ("holds_ours", "holds", "claim_holds")
 
 
@@ -49,6 +54,7 @@ class NotebookStatus:
     claims_hold: int | None
     claims: int | None
     figure: str  # path of the thumbnail PNG relative to the root, "" if none
+    cold_minutes: float | None = None  # quick run from an empty cache, 2 cores (:data:`TIMINGS`)
 
     @property
     def notebook_path(self) -> str:
@@ -116,7 +122,16 @@ def notebook_status(root: Path, paper: str, notebook: str) -> NotebookStatus:
     profile = next((p for p in PROFILE_ORDER if (out / f"executed_{p}.ipynb").is_file()), "")
     thumb = _thumbnail(out, notebook)
     return NotebookStatus(paper, notebook, profile, sources, within, cells, hold, n_claims,
-                          "" if thumb is None else thumb.relative_to(root).as_posix())
+                          "" if thumb is None else thumb.relative_to(root).as_posix(),
+                          cold_minutes(root).get(f"{paper}/{notebook}.ipynb"))
+
+
+def cold_minutes(root: str | Path = PROJECT_DIR) -> dict[str, float]:
+    """``{"<paper>/<notebook>.ipynb": minutes}`` from :data:`TIMINGS` (empty without the file)."""
+    frame = _read(Path(root) / TIMINGS)
+    if frame is None:
+        return {}
+    return dict(zip(frame["notebook"], frame["cold_est_min"].astype(float), strict=True))
 
 
 def collect(root: str | Path = PROJECT_DIR) -> list[NotebookStatus]:
@@ -140,14 +155,15 @@ def format_ratio(k: int | None, n: int | None) -> str:
 def status_markdown(root: str | Path = PROJECT_DIR, link_prefix: str = "", thumb_width: int = 200) -> str:
     """The status table as Markdown; links and images are relative to ``link_prefix``."""
     lines = ["| paper | notebook | profile, data | cells within the paper's numbers | claims that hold "
-             "| figure |", "|---|---|---|---|---|---|"]
+             "| quick from an empty cache (min) | figure |", "|---|---|---|---|---|---|---|"]
     for s in collect(root):
         data = f"{s.profile or 'not run'}, {s.data_source or 'no results'}"
         paper = f"[{PAPER_TITLES.get(s.paper, s.paper)}]({link_prefix}notebooks/{s.paper}/README.md)"
         img = f'<img src="{link_prefix}{s.figure}" width="{thumb_width}">' if s.figure else ""
         cells, claims = format_ratio(s.cells_within, s.cells), format_ratio(s.claims_hold, s.claims)
+        cold = "—" if s.cold_minutes is None else f"{s.cold_minutes:.1f}"
         lines.append(f"| {paper} | [`{s.paper}/{s.notebook}`]({link_prefix}{s.notebook_path}) | {data} | "
-                     f"{cells} | {claims} | {img} |")
+                     f"{cells} | {claims} | {cold} | {img} |")
     return "\n".join(lines) + "\n"
 
 
