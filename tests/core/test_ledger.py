@@ -67,3 +67,10 @@ def test_a_cell_shared_by_notebooks_counts_once_where_first_used(tmp_path):
     account_shared([first, second, third])
     assert [r.shared_cpu_s for r in (first, second, third)] == [0.0, 120.0, 120.0]
     assert [r.cold_minutes for r in (first, second, third)] == [2.0, 2.0, 0.0]
+
+
+def test_workers_follow_joblib_n_jobs(monkeypatch):
+    from semiad.core import batch
+
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 8)
+    assert [batch._workers(n) for n in (2, 1, -1, -2, None, 0, "x")] == [2, 1, 8, 7, 1, 1, 1]

@@ -266,8 +266,15 @@ def execute_notebook(
         executed_path=executed if executed.exists() else None,
         error=error,
         cells=cells,
-        workers=int(parameters.get("n_jobs") or _parameter_default(notebook, "n_jobs") or 1),
+        workers=_workers(parameters.get("n_jobs") or _parameter_default(notebook, "n_jobs")),
     )
+
+
+def _workers(n_jobs: Any) -> int:
+    """Cells a notebook computes at once for its ``n_jobs`` (joblib's rule: -1 = every core)."""
+    if not isinstance(n_jobs, int) or n_jobs == 0:
+        return 1
+    return n_jobs if n_jobs > 0 else max((os.cpu_count() or 1) + 1 + n_jobs, 1)
 
 
 def _parameter_default(notebook: Path, name: str) -> Any:
@@ -283,7 +290,11 @@ def _parameter_default(notebook: Path, name: str) -> Any:
     cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
     if cell is None:
         return None
-    for node in ast.parse(cell.source).body:
+    try:
+        body = ast.parse(cell.source).body
+    except SyntaxError:
+        return None
+    for node in body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
             try:
                 return ast.literal_eval(node.value)
