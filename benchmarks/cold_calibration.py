@@ -17,6 +17,10 @@ estimate is an upper bound; tail effects (a grid's last cells running alone) are
 
     python -m semiad.core.batch --profile quick --ledger-dir L --summary-csv S.csv   # warm, minutes
     python benchmarks/cold_calibration.py --ledgers L --summary S.csv [--jobs 2] [--dry-run]
+    python benchmarks/cold_calibration.py --add-measured TIMINGS.csv COLD_SUMMARY.csv ...
+
+``--add-measured``: fill the ``measured_cold_min`` column of a timings table from the summaries
+(``--summary-csv``) of real cold runs, i.e. rows whose notebook computed every cell it used.
 
 Nothing in the cache is modified: cells that write artifacts (the autoencoder stages) run against a
 temporary cache; the others read the real cache's artifacts through a temporary root.
@@ -93,7 +97,29 @@ def _recompute(rec: dict, cache_root: str) -> dict:
     return {"seconds": seconds, "identical": all(new.get(k) == old[k] for k in keys), "max_abs_diff": diff}
 
 
+def add_measured(timings: Path, summaries: list[Path]) -> None:
+    """Set ``measured_cold_min`` in ``timings`` from batch summaries of cold runs (computed == cells)."""
+    measured = {}
+    for path in summaries:
+        for row in csv.DictReader(path.open()):
+            if row["status"] == "ok" and int(row["cells"]) > 0 and row["computed"] == row["cells"]:
+                measured[row["notebook"]] = float(row["minutes"])
+    rows = list(csv.DictReader(timings.open()))
+    for row in rows:
+        row["measured_cold_min"] = measured.get(row["notebook"], row.get("measured_cold_min") or "")
+    with timings.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"measured cold times for {sorted(measured)} written to {timings}")
+
+
 def main() -> None:
+    import sys
+
+    if len(sys.argv) > 2 and sys.argv[1] == "--add-measured":
+        add_measured(Path(sys.argv[2]), [Path(p) for p in sys.argv[3:]])
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ledgers", type=Path, required=True)
     ap.add_argument("--summary", type=Path, required=True, help="the warm run's --summary-csv")
@@ -153,12 +179,13 @@ def main() -> None:
         now = sum(p[2] * ratio.get((nb, p[1]), nb_ratio) for p in mine)
         rows.append({"notebook": nb, "warm_min": warm.get(nb, 0.0),
                      "recorded_cpu_min": round(recorded / 60, 2), "calibrated_cpu_min": round(now / 60, 2),
-                     "cold_est_min": round(warm.get(nb, 0.0) + now / 60 / args.jobs, 2)})
+                     "cold_est_min": round(warm.get(nb, 0.0) + now / 60 / args.jobs, 2),
+                     "measured_cold_min": ""})
     print(f"\n{'notebook':<45} {'warm':>6} {'recorded CPU':>13} {'now CPU':>9} {'cold est.':>10}  (minutes)")
     for r in rows:
         print(f"{r['notebook']:<45} {r['warm_min']:6.2f} {r['recorded_cpu_min']:13.2f} "
               f"{r['calibrated_cpu_min']:9.2f} {r['cold_est_min']:10.2f}")
-    tot = {k: sum(r[k] for r in rows) for k in ("warm_min", "recorded_cpu_min", "calibrated_cpu_min",
+    tot = {k: sum(float(r[k]) for r in rows) for k in ("warm_min", "recorded_cpu_min", "calibrated_cpu_min",
                                                   "cold_est_min")}
     print(f"{'total':<45} {tot['warm_min']:6.2f} {tot['recorded_cpu_min']:13.2f} "
           f"{tot['calibrated_cpu_min']:9.2f} {tot['cold_est_min']:10.2f}")

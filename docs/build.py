@@ -322,7 +322,7 @@ def status_table(pages: list[Page], thumbs: dict[str, str]) -> str:
         lines += [f"* - [{status.PAPER_TITLES.get(s.paper, s.paper)}]({s.paper}/index.md)",
                   f"  - [`{page.name}`]({page.doc})", f"  - {data}", f"  - {ratio(s.cells_within, s.cells)}",
                   f"  - {ratio(s.claims_hold, s.claims)}",
-                  f"  - {'—' if s.cold_minutes is None else f'{s.cold_minutes:.1f}'}", f"  - {thumb}"]
+                  f"  - {status.format_minutes(s)}", f"  - {thumb}"]
     lines.append("```")
     return "\n".join(lines)
 

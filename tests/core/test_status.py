@@ -27,7 +27,9 @@ def test_one_row_per_notebook_with_counts_from_the_committed_files():
     timings = pd.read_csv(REPO / status.TIMINGS)
     assert sorted(timings["notebook"]) == sorted(f"{r.paper}/{r.notebook}.ipynb" for r in rows)
     assert all(r.cold_minutes is not None and r.cold_minutes >= 0 for r in rows)
-    assert f"| {table2.cold_minutes:.1f} |" in markdown
+    measured = timings.set_index("notebook")["measured_cold_min"].dropna()
+    assert table2.cold_measured and table2.cold_minutes == measured["deep_sad/table2_odds.ipynb"]
+    assert f"| **{table2.cold_minutes:.1f}** |" in markdown  # a timed cold run shows in bold
 
 
 def test_readme_status_table_matches_the_committed_files():
@@ -57,6 +59,9 @@ def test_counts_skip_blank_paper_cells_and_ablation_claims(tmp_path):
     assert "1 / 2" in (tmp_path / "status.md").read_text()
     assert row.cold_minutes is None and "| 1 / 2 | — |" in (tmp_path / "status.md").read_text()  # no timings
     (tmp_path / "docs").mkdir()
-    pd.DataFrame({"notebook": ["p/fig1_x.ipynb"], "cold_est_min": [12.34]}).to_csv(tmp_path / status.TIMINGS)
+    timings = pd.DataFrame({"notebook": ["p/fig1_x.ipynb"], "cold_est_min": [12.34]})
+    timings.to_csv(tmp_path / status.TIMINGS)
     assert status.collect(tmp_path)[0].cold_minutes == 12.34
     assert "| 1 / 2 | 12.3 |" in status.status_markdown(tmp_path)
+    timings.assign(measured_cold_min=[9.87]).to_csv(tmp_path / status.TIMINGS)
+    assert "| 1 / 2 | **9.9** |" in status.status_markdown(tmp_path)

@@ -36,7 +36,8 @@ PAPER_TITLES = {"deep_sad": "Deep SAD (Ruff et al., ICLR 2020)", "uainets": "Uai
                 "residual_rl": "Lee et al. 2022 (RL on CAE residual maps)"}
 README_START, README_END = "<!-- status:start -->", "<!-- status:end -->"
 WITHIN_COLUMNS = ("within_paper_std", "agrees", "match")
-#: Per-notebook cold-cache quick times (columns ``notebook``, ``cold_est_min``), relative to the root.
+#: Per-notebook cold-cache quick times (columns ``notebook``, ``cold_est_min`` and, where a cold run was
+#: timed, ``measured_cold_min``), relative to the root.
 TIMINGS = "docs/quick_timings.csv"
 HOLDS_COLUMNS = ("holds_ours", "holds", "claim_holds")
 
@@ -55,6 +56,7 @@ class NotebookStatus:
     claims: int | None
     figure: str  # path of the thumbnail PNG relative to the root, "" if none
     cold_minutes: float | None = None  # quick run from an empty cache, 2 cores (:data:`TIMINGS`)
+    cold_measured: bool = False  # cold_minutes is a timed cold run, not the calibrated estimate
 
     @property
     def notebook_path(self) -> str:
@@ -121,17 +123,28 @@ def notebook_status(root: Path, paper: str, notebook: str) -> NotebookStatus:
         sorted(set(results["data_source"].dropna().astype(str))))
     profile = next((p for p in PROFILE_ORDER if (out / f"executed_{p}.ipynb").is_file()), "")
     thumb = _thumbnail(out, notebook)
+    minutes, measured = cold_minutes(root).get(f"{paper}/{notebook}.ipynb", (None, False))
     return NotebookStatus(paper, notebook, profile, sources, within, cells, hold, n_claims,
-                          "" if thumb is None else thumb.relative_to(root).as_posix(),
-                          cold_minutes(root).get(f"{paper}/{notebook}.ipynb"))
+                          "" if thumb is None else thumb.relative_to(root).as_posix(), minutes, measured)
 
 
-def cold_minutes(root: str | Path = PROJECT_DIR) -> dict[str, float]:
-    """``{"<paper>/<notebook>.ipynb": minutes}`` from :data:`TIMINGS` (empty without the file)."""
+def cold_minutes(root: str | Path = PROJECT_DIR) -> dict[str, tuple[float, bool]]:
+    """``{"<paper>/<notebook>.ipynb": (minutes, measured)}`` from :data:`TIMINGS`: the timed cold run where
+    there is one, else the calibrated estimate (empty without the file)."""
     frame = _read(Path(root) / TIMINGS)
     if frame is None:
         return {}
-    return dict(zip(frame["notebook"], frame["cold_est_min"].astype(float), strict=True))
+    measured = frame["measured_cold_min"] if "measured_cold_min" in frame else pd.Series(float("nan"),
+                                                                                        index=frame.index)
+    return {nb: (float(m), True) if pd.notna(m) else (float(e), False)
+            for nb, e, m in zip(frame["notebook"], frame["cold_est_min"], measured, strict=True)}
+
+
+def format_minutes(s: NotebookStatus) -> str:
+    """The time column's text: ``—`` (no timing), ``12.3`` (estimate) or ``**12.3**`` (a timed cold run)."""
+    if s.cold_minutes is None:
+        return "—"
+    return f"**{s.cold_minutes:.1f}**" if s.cold_measured else f"{s.cold_minutes:.1f}"
 
 
 def collect(root: str | Path = PROJECT_DIR) -> list[NotebookStatus]:
@@ -161,7 +174,7 @@ def status_markdown(root: str | Path = PROJECT_DIR, link_prefix: str = "", thumb
         paper = f"[{PAPER_TITLES.get(s.paper, s.paper)}]({link_prefix}notebooks/{s.paper}/README.md)"
         img = f'<img src="{link_prefix}{s.figure}" width="{thumb_width}">' if s.figure else ""
         cells, claims = format_ratio(s.cells_within, s.cells), format_ratio(s.claims_hold, s.claims)
-        cold = "—" if s.cold_minutes is None else f"{s.cold_minutes:.1f}"
+        cold = format_minutes(s)
         lines.append(f"| {paper} | [`{s.paper}/{s.notebook}`]({link_prefix}{s.notebook_path}) | {data} | "
                      f"{cells} | {claims} | {cold} | {img} |")
     return "\n".join(lines) + "\n"
