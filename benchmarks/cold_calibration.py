@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import math
-import os
 import tempfile
 import time
 from collections import defaultdict
@@ -40,9 +40,12 @@ from pathlib import Path
 
 import joblib
 
+from semiad.core.ledger import ok_entries
+
 AE_TASKS = ("odds_ae", "deep_sad_images_ae", "residual_cae")
 
 
+@functools.cache
 def task_functions() -> dict:
     """Every cell task of the paper packages, by its cell name (found by attribute, not registered)."""
     import importlib
@@ -63,9 +66,8 @@ def read_ledgers(folder: Path, cache_root: Path) -> list[tuple[str, list[dict]]]
     for path in sorted(folder.glob("*.jsonl")):
         notebook = path.stem.replace("__", "/") + ".ipynb"
         records = []
-        for line in path.read_text().splitlines():
-            entry = json.loads(line)
-            if entry.get("status") != "ok" or entry["hash"] in seen:
+        for entry in ok_entries(path):
+            if entry["hash"] in seen:
                 continue
             seen.add(entry["hash"])
             rec = json.loads((cache_root / "cells" / entry["task"] / f"{entry['hash']}.json").read_text())
@@ -199,7 +201,6 @@ def main() -> None:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
-    os.sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -277,22 +277,22 @@ def _workers(n_jobs: Any) -> int:
     return n_jobs if n_jobs > 0 else max((os.cpu_count() or 1) + 1 + n_jobs, 1)
 
 
+def _parameters_source(notebook: Path) -> str | None:
+    """The source of ``notebook``'s cell tagged ``parameters`` (``None``: no such cell)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    return None if cell is None else cell.source
+
+
 def _parameter_default(notebook: Path, name: str) -> Any:
     """The literal value ``name`` gets in ``notebook``'s parameters cell, or ``None``."""
     import ast
 
-    import nbformat
-
     try:
-        nb = nbformat.read(notebook, as_version=4)
-    except Exception:  # noqa: BLE001 - an unreadable notebook has failed already
-        return None
-    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
-    if cell is None:
-        return None
-    try:
-        body = ast.parse(cell.source).body
-    except SyntaxError:
+        body = ast.parse(_parameters_source(notebook) or "").body
+    except Exception:  # noqa: BLE001 - unreadable notebook or cell: it fails when papermill runs it
         return None
     for node in body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
@@ -305,13 +305,10 @@ def _parameter_default(notebook: Path, name: str) -> Any:
 
 def _accepted(notebook: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The ``parameters`` that ``notebook``'s parameters cell defines (papermill warns on the others)."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
-    if cell is None:
+    source = _parameters_source(notebook)
+    if source is None:
         return {}
-    return {k: v for k, v in parameters.items() if f"{k} =" in cell.source}
+    return {k: v for k, v in parameters.items() if f"{k} =" in source}
 
 
 def _display_name(notebook: Path, base: Path | None) -> str:

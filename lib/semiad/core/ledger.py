@@ -58,16 +58,18 @@ class CellCost:
         return sum(t for h, t in self.runtime_s.items() if h not in seen and h not in self.computed_hashes)
 
 
+def ok_entries(path: str | os.PathLike) -> list[dict]:
+    """The ledger's lines for successful cells, in order (an absent file: none)."""
+    file = Path(path)
+    entries = [json.loads(line) for line in file.read_text().splitlines()] if file.is_file() else []
+    return [e for e in entries if e.get("status") == "ok" and e.get("hash")]
+
+
 def summarize(path: str | os.PathLike) -> CellCost:
     """The :class:`CellCost` of a ledger file (an absent file: a run that used no cells)."""
     cost: dict[str, float] = {}
     computed: set[str] = set()
-    file = Path(path)
-    lines = file.read_text().splitlines() if file.is_file() else []
-    for line in lines:
-        entry = json.loads(line)
-        if entry.get("status") != "ok" or not entry.get("hash"):
-            continue
+    for entry in ok_entries(path):
         cost[entry["hash"]] = float(entry.get("runtime_s") or 0.0)
         if entry["event"] == "put":
             computed.add(entry["hash"])

@@ -107,8 +107,10 @@ def _thumbnail(out: Path, notebook: str) -> Path | None:
     return (named or pngs)[0]
 
 
-def notebook_status(root: Path, paper: str, notebook: str) -> NotebookStatus:
-    """The status of one notebook from its committed artifacts under ``root/figures``."""
+def notebook_status(root: Path, paper: str, notebook: str,
+                    timings: dict[str, tuple[float, bool]] | None = None) -> NotebookStatus:
+    """The status of one notebook from its committed artifacts under ``root/figures``; ``timings``: the
+    collection's :func:`cold_minutes` (read here when not given)."""
     out = root / "figures" / paper / notebook
     comparison = _read(out / "comparison.csv")
     claims = _read(out / "claims.csv")
@@ -123,7 +125,8 @@ def notebook_status(root: Path, paper: str, notebook: str) -> NotebookStatus:
         sorted(set(results["data_source"].dropna().astype(str))))
     profile = next((p for p in PROFILE_ORDER if (out / f"executed_{p}.ipynb").is_file()), "")
     thumb = _thumbnail(out, notebook)
-    minutes, measured = cold_minutes(root).get(f"{paper}/{notebook}.ipynb", (None, False))
+    timings = cold_minutes(root) if timings is None else timings
+    minutes, measured = timings.get(f"{paper}/{notebook}.ipynb", (None, False))
     return NotebookStatus(paper, notebook, profile, sources, within, cells, hold, n_claims,
                           "" if thumb is None else thumb.relative_to(root).as_posix(), minutes, measured)
 
@@ -154,7 +157,8 @@ def collect(root: str | Path = PROJECT_DIR) -> list[NotebookStatus]:
     order = {paper: i for i, paper in enumerate(PAPER_TITLES)}
     books = sorted((p for p in (root / "notebooks").glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts),
                    key=lambda p: (order.get(p.parent.name, len(order)), p.parent.name, p.stem))
-    return [notebook_status(root, p.parent.name, p.stem) for p in books]
+    timings = cold_minutes(root)  # one file for the whole collection: read once
+    return [notebook_status(root, p.parent.name, p.stem, timings) for p in books]
 
 
 def status_frame(root: str | Path = PROJECT_DIR) -> pd.DataFrame:
