@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from semiad.core import tables
@@ -228,6 +229,32 @@ def split_and_scaling_effects(page: Page, results: pd.DataFrame) -> dict[str, pd
         effect.to_csv(page.out / f"{name}.csv", index=False)
         print(name, _within_counts(effect), f"of {len(effect)} Table 6 cells within the paper's std")
     return effects
+
+
+def supervised_lr_effect(page: Page, results: pd.DataFrame) -> pd.DataFrame:
+    """The supervised classifier (never released) under :data:`~semiad.deep_sad.odds.SUPERVISED_LR` and under
+    App. E's lr as written, against Table 6: AUC means, whether each lies within the paper's std, and the
+    last-epoch training BCE beside a constant predictor's (the binary entropy of gamma_l), which shows
+    whether the classifier fits its own labels (``supervised_lr.csv``)."""
+    column = "Supervised Classifier"
+    sup = results[results["method"].isin([column, odds.SUPERVISED_AS_WRITTEN])]
+    written = sup["method"] == odds.SUPERVISED_AS_WRITTEN
+    runs = {f"lr {odds.SUPERVISED_LR:g} (default)": sup[~written],
+            "App. E lr 1e-4": sup[written].assign(method=column, table_column=column)}
+    runs = {name: run.assign(training_protocol=name) for name, run in runs.items()}
+    table = pa.column_effect(*runs.values())
+    table = table[table["method"] == column].drop(columns="method")
+    for name, run in runs.items():
+        loss = run[run["metric"] == "final_loss"].groupby("dataset")["value"].mean()
+        table[f"train BCE | {name}"] = table["dataset"].map(loss).round(3)
+    share = odds.OddsConfig.for_profile(page.profile).labeled_anomaly_ratio
+    constant = -(share * np.log(share) + (1 - share) * np.log1p(-share))  # binary entropy of the share
+    table["train BCE | constant predictor"] = round(float(constant), 3)
+    table.to_csv(page.out / "supervised_lr.csv", index=False)
+    for name in runs:
+        print(f"supervised classifier, {name}: {int(table[f'within | {name}'].sum())} of {len(table)} sets "
+              "within the paper's std")
+    return table.reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------ protocol ablation
