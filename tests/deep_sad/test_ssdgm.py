@@ -8,7 +8,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
-from semiad.deep_sad.ssdgm import M2, SSDGM, m2_loss, unlabeled_from_parts
+from semiad.deep_sad.ssdgm import M2, SSDGM, ReleasedM2, m2_loss, released_m2_loss, unlabeled_from_parts
 
 FAST = dict(hidden_dims=(16, 8), rep_dim=2, n_epochs=40, lr=1e-3, lr_milestones=(40,),
             batch_size=100, device="cpu")
@@ -117,3 +117,42 @@ def test_row_cap_trains_on_a_stratified_subsample():
     assert len(SSDGM(**fast).fit(X, y_semi).train_index_) == 300
     with pytest.raises(ValueError, match="max_train_samples"):
         SSDGM(max_train_samples=1).fit(X, y_semi)
+
+
+# --------------------------------------------------------------------- the authors' released M2 (variant)
+def test_released_variant_learns_is_deterministic_and_scales_its_inputs():
+    X, y, y_semi = _blobs()
+    kw = dict(variant="authors_code", hidden_dims=(16, 8), rep_dim=4, n_epochs=30, lr=1e-3,
+              lr_milestones=(), batch_size=64, device="cpu", random_state=3)
+    a, b = SSDGM(**kw).fit(X, y_semi), SSDGM(**kw).fit(X, y_semi)
+    assert np.array_equal(a.decision_function(X), b.decision_function(X))
+    assert isinstance(a.m2_, ReleasedM2)
+    assert np.allclose(a.input_min_, X.min(axis=0)) and np.allclose(a.input_span_, np.ptp(X, axis=0))
+    assert roc_auc_score(y, a.decision_function(X)) > 0.8
+    with pytest.raises(ValueError, match="M2 only"):
+        SSDGM(variant="authors_code", model="M1+M2").fit(X, y_semi)
+    with pytest.raises(ValueError, match="variant"):
+        SSDGM(variant="kingma2014").fit(X, y_semi)
+    with pytest.raises(ValueError, match="kingma"):
+        a.elbo(X)
+
+
+def test_released_loss_drops_the_labeled_terms_below_two_labeled_rows():
+    torch.manual_seed(0)
+    model = ReleasedM2(4, (8,), 2)
+    x = torch.rand(10, 4)
+    one = torch.tensor([-1] + [0] * 9)
+    none = torch.zeros(10, dtype=torch.long)
+    two = torch.tensor([-1, -1] + [0] * 8)
+
+    def loss(y_semi, alpha=5.0):
+        torch.manual_seed(1)  # the same reparameterisation noise
+        return released_m2_loss(model, x, y_semi, alpha).item()
+
+    # one labeled row: U over the nine unlabeled rows only, as if the row were not in the batch
+    torch.manual_seed(1)
+    u_only = released_m2_loss(model, x[1:], none[1:], 5.0).item()
+    assert loss(one) == pytest.approx(u_only)
+    # two labeled rows: the labeled terms join, alpha scales the cross-entropy
+    assert loss(two, alpha=0.0) != pytest.approx(loss(two, alpha=5.0))
+    assert loss(none) == pytest.approx(loss(none, alpha=100.0))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,3 +79,33 @@ def test_the_effect_table_puts_both_readings_beside_the_paper(tmp_path):
     assert table.loc["cardio", "train BCE | App. E lr 1e-4"] == pytest.approx(0.5)
     assert table.loc["cardio", "train BCE | constant predictor"] == pytest.approx(0.056, abs=1e-3)
     assert (tmp_path / "supervised_lr.csv").exists()
+
+
+def test_every_cell_keeps_its_label_after_the_cache_json_round_trip():
+    cells = [c for c in odds.build_configs("quick", datasets=["cardio"], seeds=[0], methods=odds.ALL_METHODS,
+                                           data_sources={"cardio": "real"}) if c["task"] == "odds"]
+    labels = [odds._label_of(json.loads(json.dumps(c)), odds.ALL_METHODS) for c in cells]
+    assert sorted(labels) == sorted(m.label for m in odds.ALL_METHODS)  # e.g. the () milestones of a reading
+    script = cells[labels.index(odds.SSDGM_CODE_SCRIPT)]
+    assert script["params"]["variant"] == "authors_code"
+    train = json.loads(json.dumps(script["train"]))
+    assert {k: train[k] for k in odds.SSDGM_SCRIPT_SCHEDULE} == \
+        json.loads(json.dumps(odds.SSDGM_SCRIPT_SCHEDULE))
+
+
+def test_baseline_readings_stay_out_of_the_columns_and_the_protocol_reruns():
+    readings = set(odds.BASELINE_READINGS)
+    assert not readings & {m.label for m in odds.without_readings(odds.ALL_METHODS)}
+    assert not {m.table_column for m in odds.ALL_METHODS if m.label in readings} & set(odds.TABLE6_COLUMNS)
+
+
+def test_readings_are_compared_with_the_paper_column_by_column():
+    rows = [{"method": label, "table_column": label, "dataset": "thyroid", "seed": seed, "metric": "auc",
+             "value": value + 0.001 * seed}
+            for label, value in (("SS-DGM (M2)", 0.98), (odds.SSDGM_CODE, 0.70)) for seed in range(3)]
+    table = claims.readings_vs_paper(pd.DataFrame(rows), "SS-DGM", {"SS-DGM (M2)": "ours",
+                                                                  odds.SSDGM_CODE: "code"})
+    row = table.set_index("dataset").loc["thyroid"]
+    assert row["paper_mean"] == pytest.approx(72.7) and row["paper_std"] == pytest.approx(12.0)
+    assert row["ours | ours"] == pytest.approx(98.1) and not row["within | ours"]
+    assert row["ours | code"] == pytest.approx(70.1) and row["within | code"]

@@ -32,6 +32,20 @@ Our choices for standardised tabular data (the paper's settings were for MNIST p
   statistics (so the unit-variance likelihood of M2 fits their scale).
 
 The unlabeled sum over y in Eq. (7) is computed by evaluating both classes in one batched pass.
+
+``variant="authors_code"``: the M2 of the authors' released code (``lukasruff/Deep-SAD-PyTorch``,
+``optim/SemiDGM_trainer.py``, ``networks/dgm.py``; App. E says only "we follow the settings as recommended in
+the original work"), read from that code and written here from its description:
+
+* inputs min-max scaled to [0, 1] on the training rows (the code's ODDS pipeline), a sigmoid decoder and a
+  Bernoulli (binary cross-entropy) likelihood;
+* ReLU layers with biases, Glorot-normal weights; ``log sigma^2 = softplus(.)`` in q(z|x,y), so the posterior
+  variance is at least 1; the KL term estimated from the one reparameterised sample;
+* ``q(y|x)``: one ReLU layer of the first hidden width, then a softmax;
+* the objective per mini-batch: the *mean* of U(x) over its unlabeled rows plus, when it holds at least two
+  labeled rows, the mean of L(x, y) over them and ``alpha * mean(-log q(y|x))`` with
+  ``alpha = 0.1 * n_unlabeled / n_labeled`` of the training set (``baseline_SemiDGM.py``); batches with fewer
+  than two labeled rows train on U alone. Only M2 (the code has no M1+M2 for the tabular sets).
 """
 
 from __future__ import annotations
@@ -51,6 +65,12 @@ from semiad.core.device import resolve_device
 from semiad.core.seeding import local_seed, seed_everything
 
 SSDGM_MODELS: tuple[str, ...] = ("M2", "M1+M2")
+#: ``"kingma"``: Eq. (9) / N as above; ``"authors_code"``: the released code's M2 and objective.
+SSDGM_VARIANTS: tuple[str, ...] = ("kingma", "authors_code")
+#: The released code's ``eps`` inside its logarithms (likelihood, entropy, classification loss).
+_CODE_EPS = 1e-8
+#: The released code's classification weight per labeled-to-unlabeled ratio (``baseline_SemiDGM.py``).
+CODE_ALPHA = 0.1
 N_CLASSES = 2  # 0 = normal, 1 = anomalous
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_PRIOR_Y = -math.log(N_CLASSES)  # uniform p(y)
@@ -156,6 +176,66 @@ def m2_loss(model: M2, x: torch.Tensor, y_semi: torch.Tensor, alpha: float,
     return per_row.mean()
 
 
+def _relu_stack(dims: Sequence[int]) -> nn.ModuleList:
+    return nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:], strict=True))
+
+
+class ReleasedM2(nn.Module):
+    """The M2 of the authors' released code (module docstring, ``variant="authors_code"``)."""
+
+    def __init__(self, n_features: int, hidden_dims: Sequence[int], latent_dim: int):
+        super().__init__()
+        hidden = tuple(hidden_dims)
+        self.encoder = _relu_stack([n_features + N_CLASSES, *hidden])
+        self.z_mean = nn.Linear(hidden[-1], latent_dim)
+        self.z_logvar = nn.Linear(hidden[-1], latent_dim)
+        self.decoder = _relu_stack([latent_dim + N_CLASSES, *reversed(hidden)])
+        self.reconstruction = nn.Linear(hidden[0], n_features)
+        self.classifier = nn.Sequential(nn.Linear(n_features, hidden[0]), nn.ReLU(),
+                                        nn.Linear(hidden[0], N_CLASSES))
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_normal_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def class_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(x)
+
+    def neg_elbo(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Per-row ``L(x, y)`` of Kingma's Eq. (6): Bernoulli likelihood, one-sample KL estimate."""
+        h = torch.cat([x, y], dim=1)
+        for layer in self.encoder:
+            h = F.relu(layer(h))
+        mu, logvar = self.z_mean(h), F.softplus(self.z_logvar(h))
+        z = _sample(mu, logvar)
+        g = torch.cat([z, y], dim=1)
+        for layer in self.decoder:
+            g = F.relu(layer(g))
+        rec = torch.sigmoid(self.reconstruction(g))
+        nll = -torch.sum(x * torch.log(rec + _CODE_EPS) + (1 - x) * torch.log(1 - rec + _CODE_EPS), dim=1)
+        log_q = -0.5 * torch.sum(_LOG_2PI + logvar + (z - mu) ** 2 / torch.exp(logvar), dim=1)
+        log_p = -0.5 * torch.sum(_LOG_2PI + z ** 2, dim=1)
+        return nll + log_q - log_p - _LOG_PRIOR_Y
+
+
+def released_m2_loss(model: ReleasedM2, x: torch.Tensor, y_semi: torch.Tensor, alpha: float) -> torch.Tensor:
+    """The released code's mini-batch objective (module docstring): mean U over the unlabeled rows, plus the
+    mean L and ``alpha`` x the mean cross-entropy over the labeled rows when there are at least two."""
+    labeled = y_semi != UNLABELED
+    u = x[~labeled]
+    q = F.softmax(model.class_logits(u), dim=1)
+    both = torch.eye(N_CLASSES, device=x.device, dtype=x.dtype).repeat_interleave(len(u), dim=0)
+    neg_elbo = model.neg_elbo(u.repeat(N_CLASSES, 1), both).view(N_CLASSES, len(u)).T
+    loss = torch.sum(q * (neg_elbo + torch.log(q + _CODE_EPS)), dim=1).mean()  # Eq. (7), code's eps
+    if int(labeled.sum()) >= 2:
+        xl = x[labeled]
+        yl = F.one_hot((y_semi[labeled] == KNOWN_ANOMALY).long(), N_CLASSES).to(x.dtype)
+        q_l = F.softmax(model.class_logits(xl), dim=1)
+        ce = -torch.sum(yl * torch.log(q_l + _CODE_EPS), dim=1).mean()
+        loss = loss + model.neg_elbo(xl, yl).mean() + alpha * ce
+    return loss
+
+
 class SSDGM(DeepDetector):
     """Semi-supervised deep generative model (Kingma et al., 2014); score = ``q(y = anomalous | x)``.
 
@@ -170,7 +250,10 @@ class SSDGM(DeepDetector):
         Dimension of z (and of M1's code), >= 1; ``None``: ``rep_dim``.
     alpha : float, default=0.1
         Weight of the labeled classification loss per data point, i.e. Kingma's Eq. (9)
-        ``alpha_K = alpha * N`` (0.1, as in the paper); >= 0.
+        ``alpha_K = alpha * N`` (0.1, as in the paper); >= 0. With ``variant="authors_code"`` the weight is
+        ``alpha * n_unlabeled / n_labeled`` on mean losses, as the released code sets it.
+    variant : {"kingma", "authors_code"}, default="kingma"
+        The model and objective (module docstring): ours from Kingma et al., or the authors' released M2.
     m1_n_epochs : int or None, default=None
         Epochs of M1 (``None``: ``n_epochs``; same lr schedule).
     max_train_samples : int or None, default=None
@@ -215,7 +298,8 @@ random_state, image_arch, drop_last
 
     def __init__(self, model: str = "M2", latent_dim: int | None = None, alpha: float = 0.1,
                  m1_n_epochs: int | None = None, max_train_samples: int | None = None,
-                 hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8, n_epochs: int = 150,
+                 variant: str = "kingma", hidden_dims: Sequence[int] = (32, 16), rep_dim: int = 8,
+                 n_epochs: int = 150,
                  lr: float = 1e-4, lr_milestones: Sequence[int] = (50,), batch_size: int = 200,
                  weight_decay: float = 1e-6, device: str = "auto", random_state: int = 0,
                  image_arch: str | None = None, drop_last: bool = False):
@@ -228,10 +312,15 @@ random_state, image_arch, drop_last
         self.alpha = alpha
         self.m1_n_epochs = m1_n_epochs
         self.max_train_samples = max_train_samples
+        self.variant = variant
 
     def _check_params(self) -> None:
         if self.model not in SSDGM_MODELS:
             raise ValueError(f"model must be one of {SSDGM_MODELS}, got {self.model!r}")
+        if self.variant not in SSDGM_VARIANTS:
+            raise ValueError(f"variant must be one of {SSDGM_VARIANTS}, got {self.variant!r}")
+        if self.variant == "authors_code" and self.model != "M2":
+            raise ValueError("the authors' released code has M2 only for tabular data: use model='M2'")
         if self.latent_dim is not None and self.latent_dim < 1:
             raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
         if self.alpha < 0:
@@ -247,6 +336,12 @@ random_state, image_arch, drop_last
         dev = resolve_device(self.device)
         self.train_index_ = stratified_subsample(y_semi, self.max_train_samples, self.random_state)
         X, y_semi = X[self.train_index_], y_semi[self.train_index_]
+        self.input_min_ = self.input_span_ = None
+        if self.variant == "authors_code":  # the code's [0, 1] inputs for its Bernoulli likelihood
+            self.input_min_ = X.min(axis=0)
+            span = X.max(axis=0) - self.input_min_
+            self.input_span_ = np.where(span > 0, span, 1.0).astype(X.dtype)
+            X = (X - self.input_min_) / self.input_span_
         Xt = torch.as_tensor(X, device=dev)
         yt = torch.as_tensor(y_semi, device=dev)
         with local_seed(self.random_state):  # reproducible, without touching the caller's RNGs
@@ -269,16 +364,23 @@ random_state, image_arch, drop_last
         vae.eval()
         return vae, history
 
-    def _train_m2(self, X: torch.Tensor, y_semi: torch.Tensor) -> tuple[M2, list[float]]:
+    def _train_m2(self, X: torch.Tensor, y_semi: torch.Tensor) -> tuple[M2 | ReleasedM2, list[float]]:
         seed_everything(self.random_state)
-        m2 = M2(X.shape[1], self.hidden_dims, self._latent)
-        glorot_uniform_(m2)
-        m2.to(X.device)
         n_labeled = int((y_semi != UNLABELED).sum())
-        labeled_weight = len(X) / n_labeled if n_labeled else 0.0
+        if self.variant == "authors_code":
+            m2 = ReleasedM2(X.shape[1], self.hidden_dims, self._latent).to(X.device)
+            alpha = self.alpha * (len(X) - n_labeled) / max(n_labeled, 1)
 
-        def loss(xb, yb):
-            return m2_loss(m2, xb, yb, self.alpha, labeled_weight)
+            def loss(xb, yb):
+                return released_m2_loss(m2, xb, yb, alpha)
+        else:
+            m2 = M2(X.shape[1], self.hidden_dims, self._latent)
+            glorot_uniform_(m2)
+            m2.to(X.device)
+            labeled_weight = len(X) / n_labeled if n_labeled else 0.0
+
+            def loss(xb, yb):
+                return m2_loss(m2, xb, yb, self.alpha, labeled_weight)
 
         history = train_minibatch(m2, (X, y_semi), loss, self._schedule(), self.random_state)
         m2.eval()
@@ -287,7 +389,10 @@ random_state, image_arch, drop_last
     @torch.no_grad()
     def _m2_inputs(self, X) -> torch.Tensor:
         dev = next(self.m2_.parameters()).device
-        Xt = torch.as_tensor(np.asarray(X, dtype=np.float32), device=dev)
+        X = np.asarray(X, dtype=np.float32)
+        if self.input_min_ is not None:
+            X = (X - self.input_min_) / self.input_span_
+        Xt = torch.as_tensor(X, device=dev)
         if self.m1_ is None:
             return Xt
         codes = predict_batched(lambda x: self.m1_.encode(x)[0], Xt)
@@ -307,6 +412,8 @@ random_state, image_arch, drop_last
         ``n_samples`` reparameterised draws from a generator seeded by ``random_state``.
         """
         check_fitted(self)
+        if self.variant != "kingma":
+            raise ValueError("elbo() evaluates Kingma's Eq. (7): fit with variant='kingma'")
         inputs = self._m2_inputs(X)
         gen = torch.Generator(device=inputs.device)
         gen.manual_seed(int(self.random_state))
