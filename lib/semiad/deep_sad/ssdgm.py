@@ -69,8 +69,6 @@ SSDGM_MODELS: tuple[str, ...] = ("M2", "M1+M2")
 SSDGM_VARIANTS: tuple[str, ...] = ("kingma", "authors_code")
 #: The released code's ``eps`` inside its logarithms (likelihood, entropy, classification loss).
 _CODE_EPS = 1e-8
-#: The released code's classification weight per labeled-to-unlabeled ratio (``baseline_SemiDGM.py``).
-CODE_ALPHA = 0.1
 N_CLASSES = 2  # 0 = normal, 1 = anomalous
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_PRIOR_Y = -math.log(N_CLASSES)  # uniform p(y)
