@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from semiad.core.cache import ResultCache, atomic_write_bytes, config_hash
+from semiad.core.cache import ResultCache, atomic_write_bytes, canonical_json, config_hash
 from semiad.core.data.resolve import check_data_source
 from semiad.core.data.splits import odds_split
 from semiad.core.data.tabular import ODDS_DATASETS, TabularDataset, load_odds
@@ -741,13 +741,19 @@ def _cap_binds(cap: int, rows: int | None, protocol: dict) -> bool:
     return rows is None or rows * protocol["train_fraction"] > cap
 
 
-def _label_of(cell: dict, methods) -> str:
-    """The label of the spec that built ``cell`` (compared as JSON: a cached cell's tuples are lists)."""
-    params = json.loads(json.dumps(cell["params"]))
-    for spec in methods:
-        if spec.method == cell["method"] and json.loads(json.dumps(dict(spec.params))) == params:
-            return spec.label
-    return cell["method"]
+def _spec_index(methods) -> dict[tuple[str, str], MethodSpec]:
+    """Specs by (method, canonical JSON of their parameters): a cached cell's tuples are lists, the JSON is
+    the same."""
+    index: dict[tuple[str, str], MethodSpec] = {}
+    for spec in methods:  # the first spec wins, as the list is read
+        index.setdefault((spec.method, canonical_json(dict(spec.params))), spec)
+    return index
+
+
+def _label_of(cell: dict, methods, index: dict | None = None) -> str:
+    """The label of the spec that built ``cell`` (``index``: :func:`_spec_index` of ``methods``, if built)."""
+    spec = (index or _spec_index(methods)).get((cell["method"], canonical_json(cell["params"])))
+    return cell["method"] if spec is None else spec.label
 
 
 def setting_of(cell: dict) -> str:
@@ -758,12 +764,14 @@ def setting_of(cell: dict) -> str:
 def records_to_frame(records: list[dict], methods=TABLE2_METHODS) -> pd.DataFrame:
     """Tidy results: one row per (method, dataset, setting, seed, metric), failures included."""
     rows = []
+    index = _spec_index(methods)
+    columns = {spec.label: spec.table_column for spec in methods}
     for rec in records:
         cfg = rec["config"]
         if cfg["task"] != "odds":
             continue
-        label = _label_of(cfg, methods)
-        column = next((s.table_column for s in methods if s.label == label), label)
+        label = _label_of(cfg, methods, index)
+        column = columns.get(label, label)
         base = {"method": label, "table_column": column, "dataset": cfg["dataset"],
                 "setting": setting_of(cfg), "seed": cfg["seed"], "status": rec["status"],
                 "data_source": cfg["data_source"], "runtime_s": rec.get("runtime_s"),
