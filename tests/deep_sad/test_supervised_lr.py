@@ -10,7 +10,8 @@ import pytest
 
 from semiad.core.cache import config_hash
 from semiad.core.detectors.protocol import DEFAULT
-from semiad.deep_sad import claims, odds
+from semiad.deep_sad import claims, images, odds
+from semiad.deep_sad.image_settings import ImageSetting
 from semiad.deep_sad.pages import Page
 from semiad.deep_sad.supervised import SupervisedClassifier
 
@@ -109,3 +110,50 @@ def test_readings_are_compared_with_the_paper_column_by_column():
     assert row["paper_mean"] == pytest.approx(72.7) and row["paper_std"] == pytest.approx(12.0)
     assert row["ours | ours"] == pytest.approx(98.1) and not row["within | ours"]
     assert row["ours | code"] == pytest.approx(70.1) and row["within | code"]
+
+
+# ----------------------------------------------------------------------------------- images (Tables 3-5)
+def _image_cells() -> dict[str, dict]:
+    setting = ImageSetting("mnist", 0, (8,), 0.05, 0.0, seed=0)
+    _, cells = images.cells_for(setting, [m for m in images.ALL_METHODS if m.method == "supervised"], "quick")
+    return {spec.label: cell for spec, cell in cells}
+
+
+def test_image_readings_differ_in_the_learning_rate_only():
+    cells = _image_cells()
+    default, written = cells["Supervised Classifier"], cells[odds.SUPERVISED_AS_WRITTEN]
+    grid = images.ImageConfig.for_profile("quick")
+    # App. E as written keeps the cells it always had: no params, App. E's schedule
+    assert written["params"] == {} and written["train"] == images._train_dict(grid.epochs, grid.milestone)
+    assert default["params"] == {"lr": odds.SUPERVISED_LR} and default["train"]["lr"] == odds.SUPERVISED_LR
+    assert {k: v for k, v in default["train"].items() if k != "lr"} == \
+        {k: v for k, v in written["train"].items() if k != "lr"}
+    assert config_hash(default) != config_hash(written)
+    assert odds.SUPERVISED_AS_WRITTEN not in images.TABLE_COLUMNS  # the reading competes for no column
+
+
+def test_an_image_cell_takes_its_learning_rate_from_the_schedule(tmp_path):
+    cell = {**_image_cells()["Supervised Classifier"], "data_source": "demo"}
+    cell["sizes"] = {"max_normal": 200, "max_test": 300}
+    cell["train"] = {**cell["train"], "n_epochs": 2, "lr_milestones": [1]}
+    out = images.image_cell(cell, {"on_missing": "demo", "device": "cpu", "data_dir": str(tmp_path)})
+    assert 0 <= out["metrics"]["auc"] <= 1 and out["info"]["final_loss"] > 0
+
+
+def test_the_image_effect_table_puts_both_readings_beside_the_paper(tmp_path):
+    rows = []
+    for label, auc, loss in (("Supervised Classifier", 0.93, 0.01), (odds.SUPERVISED_AS_WRITTEN, 0.70, 0.1)):
+        for exp in range(2):
+            base = {"method": label, "table_column": label, "dataset": "mnist", "x": 0.01,
+                    "experiment": f"e{exp}", "training_protocol": DEFAULT.name}
+            rows += [{**base, "metric": "auc", "value": auc + 0.01 * exp},
+                     {**base, "metric": "final_loss", "value": loss}]
+    page = Page(notebook="fig2_table3_labeled_anomalies", profile="quick", out=tmp_path, datasets=None,
+                seeds=None, training=DEFAULT)
+    row = claims.scenario_supervised_lr(page, pd.DataFrame(rows), "labeled").set_index("dataset").loc["mnist"]
+    assert row["gamma_l"] == pytest.approx(0.01) and row["paper_mean"] == pytest.approx(92.8)  # Table 3
+    assert row["ours | lr 0.001 (default)"] == pytest.approx(93.5) and row["within | lr 0.001 (default)"]
+    assert row["ours | App. E lr 1e-4"] == pytest.approx(70.5) and not row["within | App. E lr 1e-4"]
+    assert row["train BCE | App. E lr 1e-4"] == pytest.approx(0.1)
+    assert row["train BCE | constant predictor"] == pytest.approx(0.056, abs=1e-3)
+    assert (tmp_path / "supervised_lr.csv").exists()

@@ -273,6 +273,37 @@ def supervised_lr_effect(page: Page, results: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def scenario_supervised_lr(page: Page, results: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """The image supervised classifier at :data:`~semiad.deep_sad.odds.SUPERVISED_LR` (the column) and at
+    App. E's lr as written, against Tables 3-5 per (dataset, point): ours and whether it lies within the
+    paper's std (:func:`~semiad.deep_sad.images.paper_comparison`), and the last-epoch training BCE of each
+    reading beside a constant predictor's (the binary entropy of gamma_l) (``supervised_lr.csv``)."""
+    column = "Supervised Classifier"
+    readings = {column: f"lr {odds.SUPERVISED_LR:g} (default)", odds.SUPERVISED_AS_WRITTEN: "App. E lr 1e-4"}
+    xname = images.SCENARIO_AXES[scenario][0]
+    keys = ["dataset", xname]
+    table = None
+    for label, name in readings.items():
+        run = results[results["method"] == label]
+        comp = images.paper_comparison(run.assign(method=column, table_column=column), scenario)
+        comp = comp[[*keys, "paper_mean", "paper_std", "ours_mean", "within_paper_std"]].rename(
+            columns={"ours_mean": f"ours | {name}", "within_paper_std": f"within | {name}"})
+        loss = run[run["metric"] == "final_loss"].groupby(["dataset", "x"])["value"].mean()
+        points = zip(comp["dataset"], comp[xname].astype(float), strict=True)
+        comp[f"train BCE | {name}"] = [loss.get(point, np.nan) for point in points]
+        table = comp if table is None else table.merge(comp.drop(columns=["paper_mean", "paper_std"]),
+                                                       on=keys)
+    share = table[xname] if scenario == "labeled" else pd.Series(images.DEFAULT_GAMMA_L,
+                                                                  index=table.index)
+    table["train BCE | constant predictor"] = -(share * np.log(share) + (1 - share) * np.log1p(-share))
+    table = table.round(3)
+    table.to_csv(page.out / "supervised_lr.csv", index=False)
+    for name in readings.values():
+        print(f"supervised classifier, {name}: {int(table[f'within | {name}'].sum())} of {len(table)} "
+              "cells within the paper's std")
+    return table
+
+
 def ssdgm_readings(page: Page, results: pd.DataFrame) -> pd.DataFrame:
     """SS-DGM's column under our Kingma et al. models (M2, M1+M2; the column reports the better) and under the
     authors' released M2 with App. E's schedule and with its script's defaults (``ssdgm_readings.csv``)."""
