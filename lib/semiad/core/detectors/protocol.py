@@ -152,8 +152,9 @@ PRESETS: tuple[TrainingProtocol, ...] = (PAPER_TEXT, AUTHORS_CODE, AUTHORS_CODE_
 
 #: Default of every notebook, chosen by measurement (quick, Tables 2 + 6, 10 seeds x 6 ODDS sets): the
 #: authors' code without its min-max scaling reproduces the most paper cells: 31 of 54 Table 6 cells and 27
-#: of 42 Table 2 cells within the paper's std (the same with the paper's disjoint test split: 27 and 24; full
-#: authors' code with min-max: 24 of 54 before the split was modelled; paper text: 28 and 22). Deep SAD alone
+#: of 42 Table 2 cells within the paper's std (the same with the paper's disjoint test split: 27 and 24; the
+#: full authors' code, min-max included: 26 and 20, and as released, without the transfer: 28 and 22; paper
+#: text: 28 and 22; ``benchmarks/odds_protocol_tallies.py``). Deep SAD alone
 #: is within on 3 of 6 sets with the code's resampled split and on 4 of 6 with the disjoint one (both shown
 #: in the Table 2/6 notebooks). On images both authors'-code presets are one protocol (min-max, the MLP
 #: slope and the ODDS test split do not apply).
