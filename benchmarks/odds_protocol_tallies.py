@@ -17,8 +17,8 @@ from semiad.core.detectors.protocol import protocol_named
 from semiad.core.tables import comparison_table
 from semiad.deep_sad import odds
 
-DEFAULT_ROWS = ("paper_text", "authors_code", "authors_code_as_released", "authors_code_standardized|disjoint",
-                "authors_code_standardized")
+DEFAULT_ROWS = ("paper_text", "authors_code", "authors_code_as_released",
+                "authors_code_standardized|disjoint", "authors_code_standardized")
 
 
 def tallies(results) -> dict[str, tuple[int, int]]:
