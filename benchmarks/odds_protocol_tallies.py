@@ -21,6 +21,13 @@ DEFAULT_ROWS = ("paper_text", "authors_code", "authors_code_as_released",
                 "authors_code_standardized|disjoint", "authors_code_standardized")
 
 
+def protocol_from_row(row: str | None):
+    """A preset name, optionally with ``|test_split=...`` or ``|disjoint``; empty or None: the default."""
+    preset, _, split = (row or "").partition("|")
+    training = protocol_named(preset or None)
+    return training.switch(test_split=split.removeprefix("test_split=")) if split else training
+
+
 def tallies(results) -> dict[str, tuple[int, int]]:
     """(cells within the paper's std, cells) for Table 2, Table 6 and Table 6's Deep SAD column."""
     out = {}
@@ -43,10 +50,7 @@ def main() -> None:
     print(f"{'protocol':52s} {'Deep SAD':>9s} {'Table 2':>9s} {'Table 6':>9s} {'seconds':>8s}")
     for row in args.protocols:
         start = time.perf_counter()
-        preset, _, split = row.partition("|")
-        training = protocol_named(preset)
-        if split:
-            training = training.switch(test_split=split.removeprefix("test_split="))
+        training = protocol_from_row(row)
         results = odds.run_odds(args.profile, methods=odds.ALL_METHODS, training=training, n_jobs=args.jobs,
                                 device="cpu", progress=False)
         counts = {k: f"{a} of {b}" for k, (a, b) in tallies(results).items()}

@@ -18,8 +18,8 @@ import argparse
 import time
 
 import pandas as pd
+from odds_protocol_tallies import protocol_from_row
 
-from semiad.core.detectors.protocol import protocol_named
 from semiad.core.tables import comparison_table
 from semiad.deep_sad import odds
 
@@ -47,10 +47,7 @@ def main() -> None:
     ap.add_argument("--protocol", default=None, help="a preset name, optionally '|test_split=...'")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
-    preset, _, split = (args.protocol or "").partition("|")
-    training = protocol_named(preset or None)
-    if split:
-        training = training.switch(test_split=split.removeprefix("test_split="))
+    training = protocol_from_row(args.protocol)
     start = time.perf_counter()
     deep_sad = [m for m in odds.ALL_METHODS if m.label == "Deep SAD"]
     results = odds.run_odds("quick", seeds=list(range(args.blocks * BLOCK)), methods=deep_sad,

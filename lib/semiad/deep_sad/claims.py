@@ -254,6 +254,11 @@ def _print_within(what: str, table: pd.DataFrame, names) -> None:
         print(f"{what}, {name}: {within} of {len(table)} sets within the paper's std")
 
 
+def _constant_bce(share):
+    """The BCE of a constant predictor that outputs the labeled share: the binary entropy of ``share``."""
+    return -(share * np.log(share) + (1 - share) * np.log1p(-share))
+
+
 def supervised_lr_effect(page: Page, results: pd.DataFrame) -> pd.DataFrame:
     """The supervised classifier (never released) under :data:`~semiad.deep_sad.odds.SUPERVISED_LR` and under
     App. E's lr as written, against Table 6 (:func:`readings_vs_paper`), with the last-epoch training BCE
@@ -266,8 +271,7 @@ def supervised_lr_effect(page: Page, results: pd.DataFrame) -> pd.DataFrame:
         run = results[(results["method"] == label) & (results["metric"] == "final_loss")]
         table[f"train BCE | {name}"] = table["dataset"].map(run.groupby("dataset")["value"].mean()).round(3)
     share = odds.OddsConfig.for_profile(page.profile).labeled_anomaly_ratio
-    constant = -(share * np.log(share) + (1 - share) * np.log1p(-share))  # binary entropy of the share
-    table["train BCE | constant predictor"] = round(float(constant), 3)
+    table["train BCE | constant predictor"] = round(float(_constant_bce(share)), 3)
     table.to_csv(page.out / "supervised_lr.csv", index=False)
     _print_within("supervised classifier", table, readings.values())
     return table
@@ -295,7 +299,7 @@ def scenario_supervised_lr(page: Page, results: pd.DataFrame, scenario: str) -> 
                                                        on=keys)
     share = table[xname] if scenario == "labeled" else pd.Series(images.DEFAULT_GAMMA_L,
                                                                   index=table.index)
-    table["train BCE | constant predictor"] = -(share * np.log(share) + (1 - share) * np.log1p(-share))
+    table["train BCE | constant predictor"] = _constant_bce(share)
     table = table.round(3)
     table.to_csv(page.out / "supervised_lr.csv", index=False)
     for name in readings.values():

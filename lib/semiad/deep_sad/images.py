@@ -91,6 +91,7 @@ from semiad.deep_sad.odds import (
     hypersphere_params,
     make_detector,
     score_shallow,
+    with_train_overrides,
 )
 from semiad.deep_sad.odds import uses_autoencoder as _uses_autoencoder
 
@@ -562,9 +563,8 @@ def cells_for(setting: ImageSetting, methods: Sequence[MethodSpec], profile: str
         elif spec.method in HYPERSPHERE:
             cell.update(train=training.schedule("hypersphere", grid.epochs, [grid.milestone]),
                         net={"init": training.init}, hypersphere=training.hypersphere())
-        else:  # a variant's own schedule fields (odds.TRAIN_OVERRIDES) replace App. E's
-            cell["train"] = {**_train_dict(grid.epochs, grid.milestone),
-                             **{k: params[k] for k in TRAIN_OVERRIDES if k in params}}
+        else:
+            cell["train"] = with_train_overrides(_train_dict(grid.epochs, grid.milestone), params)
         if _uses_autoencoder(spec.method, params, training):
             cell["ae"] = ae
         cells.append((spec, cell))

@@ -236,6 +236,12 @@ SSDGM_SCRIPT_SCHEDULE = {"lr": 1e-3, "n_epochs": 50, "lr_milestones": (), "batch
 #: Training fields a deep baseline's variant may set; they replace App. E's schedule in its cells.
 TRAIN_OVERRIDES = ("lr", "n_epochs", "lr_milestones", "batch_size")
 
+
+def with_train_overrides(train: dict, params: dict) -> dict:
+    """A cell's training dict: ``train`` (App. E's schedule) with the :data:`TRAIN_OVERRIDES` that a variant's
+    ``params`` set (ODDS and image cells alike)."""
+    return {**train, **{k: params[k] for k in TRAIN_OVERRIDES if k in params}}
+
 #: Every ODDS method of Tables 2 and 6 (and the IF/KDE baselines of Tables 3-5). Like App. E,
 #: variants competing for one paper column are all run and kept in results.csv; tables report
 #: the best per dataset by mean AUC ("we always report the better/best final result"):
@@ -718,7 +724,7 @@ def build_configs(profile: str | OddsConfig = "quick", datasets=None, seeds=None
                                 hypersphere=training.hypersphere())
                 else:
                     cell.update(arch=ae["arch"],
-                                train={**train, **{k: params[k] for k in TRAIN_OVERRIDES if k in params}})
+                                train=with_train_overrides(train, params))
                     cap = grid.ssdgm_max_train if spec.method == "ssdgm" else None
                     if cap is not None and not _cap_binds(cap, (n_rows or {}).get(ds), protocol):
                         cap = None
