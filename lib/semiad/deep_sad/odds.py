@@ -242,6 +242,7 @@ def with_train_overrides(train: dict, params: dict) -> dict:
     ``params`` set (ODDS and image cells alike)."""
     return {**train, **{k: params[k] for k in TRAIN_OVERRIDES if k in params}}
 
+
 #: Every ODDS method of Tables 2 and 6 (and the IF/KDE baselines of Tables 3-5). Like App. E,
 #: variants competing for one paper column are all run and kept in results.csv; tables report
 #: the best per dataset by mean AUC ("we always report the better/best final result"):
