@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -129,6 +130,29 @@ def test_real_annthyroid_numbers_and_scaler(real):
     assert np.abs(s.X_val.mean(0)).max() > 1e-3
     s2 = make_contamination_split(ds, 0.1, seed=0, labeled_of="known_class")
     assert s2.info["n_labeled"] == 22  # round(10 % of 221)
+
+
+@requires_real_data
+def test_ctg_sheet_is_parsed_once_per_file_version(tmp_path):
+    """Every DADS cell loads CTG; the .xls is parsed once per process and file version, and the
+    arrays handed out are the caller's own (changing them leaves the next load as it was)."""
+    try:
+        found = resolve_files(get_spec("cardiotocography_multiclass"), None, download=False)
+    except DataNotFoundError as exc:
+        pytest.skip(f"real file missing: {exc}")
+    xls = tmp_path / "CTG.xls"
+    xls.write_bytes(next(iter(found.values())).read_bytes())
+    multiclass._ctg_raw_sheet.cache_clear()
+    X1, y1, _ = multiclass.read_ctg(xls)
+    X1[:] = np.nan
+    X2, y2, _ = multiclass.read_ctg(xls, "authors")
+    X3, y3, _ = multiclass.read_ctg(xls)
+    info = multiclass._ctg_raw_sheet.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+    assert np.isfinite(X3).all() and X2.shape[1] == 34 and (y1 == y3).all() and (y2 == y3).all()
+    os.utime(xls, ns=(0, 0))  # another version of the file: parsed again
+    multiclass.read_ctg(xls)
+    assert multiclass._ctg_raw_sheet.cache_info().misses == 2
 
 
 # --------------------------------------------------------------------- split on demo data

@@ -33,6 +33,7 @@ by a small synthetic stand-in (``source="demo"``) made by code, never silently.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import warnings
@@ -188,6 +189,22 @@ def read_annthyroid(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, tuple[st
     return table[:, :21], classes, ANNTHYROID_FEATURES
 
 
+@functools.lru_cache(maxsize=4)
+def _ctg_raw_sheet(path: str, size: int, mtime_ns: int) -> pd.DataFrame:
+    """The parsed "Raw Data" sheet, kept per file version (``size``, ``mtime_ns``) for the process.
+
+    Parsing the .xls takes about 0.4 s and every DADS cell loads CTG; callers only read the frame.
+    """
+    del size, mtime_ns  # part of the cache key only
+    try:
+        import xlrd  # noqa: F401  (pandas' .xls engine; imported here for a clear error)
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("reading CTG.xls needs xlrd: pip install xlrd==2.0.2") from exc
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*xlrd engine is deprecated.*")
+        return pd.read_excel(path, sheet_name="Raw Data", engine="xlrd")
+
+
 def read_ctg(path: Path, feature_set: str = "clean21") -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """UCI CTG.xls, sheet "Raw Data": the features and NSP; rows without NSP are dropped.
 
@@ -196,13 +213,8 @@ def read_ctg(path: Path, feature_set: str = "clean21") -> tuple[np.ndarray, np.n
 
     The .xls format is read by pandas through ``xlrd`` (pinned in requirements.txt).
     """
-    try:
-        import xlrd  # noqa: F401  (pandas' .xls engine; imported here for a clear error)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("reading CTG.xls needs xlrd: pip install xlrd==2.0.2") from exc
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*xlrd engine is deprecated.*")
-        sheet = pd.read_excel(path, sheet_name="Raw Data", engine="xlrd")
+    stat = Path(path).stat()
+    sheet = _ctg_raw_sheet(str(path), stat.st_size, stat.st_mtime_ns)
     if feature_set not in CTG_FEATURE_SETS:
         raise ValueError(f"feature_set must be one of {tuple(CTG_FEATURE_SETS)}, got {feature_set!r}")
     features = CTG_FEATURE_SETS[feature_set]
