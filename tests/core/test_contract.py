@@ -68,6 +68,9 @@ POOL_DETECTORS = {
                              batch_size=32, device="cpu", random_state=0, wait_for_both_classes=False),
 }
 ALL = {**DETECTORS, **POOL_DETECTORS}
+#: The references were recorded on an Intel CPU. DAGMM's energy inverts a GMM covariance, which turns the
+#: last-bit differences of another CPU's float kernels into about 1.4e-6 relative (AMD EPYC).
+REFERENCE_RTOL = {"dagmm": 1e-5}
 
 #: First four scores and the sum over all 240 rows, measured with the code before this change.
 REFERENCE = {
@@ -202,8 +205,9 @@ def test_scores_are_those_of_the_code_before_the_contract(name, thyroid):
     X, _, y_semi = thyroid
     scores = _fit_and_score(name, ALL[name](), X, y_semi)
     head, total = REFERENCE[name]
-    np.testing.assert_allclose(scores[:4], head, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(scores.sum(), total, rtol=1e-6)
+    rtol = REFERENCE_RTOL.get(name, 1e-6)
+    np.testing.assert_allclose(scores[:4], head, rtol=rtol, atol=1e-9)
+    np.testing.assert_allclose(scores.sum(), total, rtol=rtol)
 
 
 @requires_real_data
