@@ -9,7 +9,8 @@ test scores within ATOL (on the Intel CPU they were written on they are equal to
 batched products differ in the last bit), AUCs equal to 4 decimals. Soft-boundary Deep SVDD gets SOFT_ATOL:
 its hinge's gradient jumps for rows at the radius, which the (1 - nu)-quantile update puts there, so a
 last-bit difference can grow (4e-4 in the weights after 4 epochs, paper-text protocol, AMD EPYC).
-Then the ODDS grid's engines: ``run_odds(engine="batched")`` writes records that the per-cell path reads as its own.
+Then the ODDS grid's engines: ``run_odds(engine="batched")`` writes records that the per-cell path reads
+as its own.
 """
 
 from __future__ import annotations
