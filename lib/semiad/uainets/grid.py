@@ -275,7 +275,8 @@ def make_pool(config: dict, runtime: dict) -> dict:
                                              runtime.get("on_missing", "error"))
     check_data_source(config["dataset"], config["data_source"], source)
     idx = pool_indices(np.asarray(y), config["pool_cap"])
-    X, y = np.asarray(X, np.float64)[idx], np.asarray(y).astype(np.int64)[idx]
+    # rows first, then float64: the same values without converting the whole set (MNIST: 0.3 s a cell)
+    X, y = np.asarray(X)[idx].astype(np.float64), np.asarray(y).astype(np.int64)[idx]
     pool = {"y": y, "classes": None if classes is None else np.asarray(classes)[idx], "index": idx}
     if ":" in config["dataset"]:
         pool["X"] = X.astype(np.float32)
