@@ -32,7 +32,8 @@ Options:
   --profile P      smoke (seconds per notebook), quick (default) or paper (full size)
   --demo           run on embedded demo data (outputs to outputs/<profile>-demo/, marked DEMO DATA)
   --only GLOB      only notebooks whose path below notebooks/ matches GLOB, e.g. 'deep_sad/*'
-  --jobs N         worker processes inside each notebook (injected as n_jobs)
+  --jobs N         worker processes inside each notebook (injected as n_jobs); with --tests: pytest
+                   workers (default 2; pytest-xdist)
   --data-dir DIR   dataset folder (injected as data_dir, exported as SEMIAD_DATA_DIR)
   --tests          run the pytest suite instead of the notebooks
   --site           build the readers' site (Sphinx + myst-nb) from the committed executed notebooks
@@ -285,8 +286,11 @@ export PYTHONUNBUFFERED=1
 [[ -n "$DATA_DIR" ]] && export SEMIAD_DATA_DIR="$DATA_DIR"
 
 if [[ "$RUN_TESTS" == 1 ]]; then
-    log "running the tests: $PY -m pytest -q ${EXTRA[*]-}"
-    exec "$PY" -m pytest -q ${EXTRA[@]+"${EXTRA[@]}"}
+    # pytest-xdist: the notebook smoke runs are single-threaded kernels, so two workers about halve the wall
+    # time on 2 cores (15 -> 8.4 min measured); worksteal keeps the long notebooks from queueing on one worker.
+    TEST_ARGS=(-q -n "${JOBS:-2}" --dist worksteal)
+    log "running the tests: $PY -m pytest ${TEST_ARGS[*]} ${EXTRA[*]-}"
+    exec "$PY" -m pytest "${TEST_ARGS[@]}" ${EXTRA[@]+"${EXTRA[@]}"}
 fi
 
 ARGS=(--root "$ROOT" --kernel "$KERNEL_NAME")
