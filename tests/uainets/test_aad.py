@@ -169,3 +169,24 @@ def test_cached_gram_matches_fresh_product():
     rows, K = det._gram_cache
     Z = det.features_[rows]
     np.testing.assert_allclose(K, (Z @ Z.T).toarray(), rtol=1e-10, atol=1e-12)
+
+
+def test_max_iter_caps_the_dual_solve_short_of_the_optimum():
+    """The weight solve stops at ``max_iter`` (the committed cells use 500; benchmarks/aad_convergence.py):
+    a capped solve is feasible but above the converged one's loss."""
+    rng = np.random.default_rng(1)
+    Z = np.abs(rng.normal(size=(60, 9)))
+    w0 = np.full(9, 1 / 3)
+    rows_a, rows_n, row_tau = np.arange(0, 15), np.arange(15, 59), 59
+    q = float(np.sort(Z @ w0)[-5])
+    args = dict(C_a=100.0, C_n=1.0, C_tau=1.0, C_xi=1000.0, prior_weight=2.0, pairwise=True)
+
+    def primal(w):
+        return aad_loss(w, Z[rows_a], Z[rows_n], q, Z[row_tau], w0, **args)
+
+    capped = solve_aad_weights(Z, rows_a, rows_n, row_tau, q, w0, max_iter=2, **args)
+    converged = solve_aad_weights(Z, rows_a, rows_n, row_tau, q, w0, max_iter=20_000, **args)
+    assert primal(converged) < primal(capped) - 1e-6
+    assert primal(converged) < primal(w0)
+    np.testing.assert_array_equal(converged, solve_aad_weights(Z, rows_a, rows_n, row_tau, q, w0,
+                                                               max_iter=50_000, **args))

@@ -276,3 +276,27 @@ def test_quick_cells_have_the_committed_cache_keys(notebook):
         sets = syn.MNIST_SETS if notebook.startswith("fig3") else syn.FASHION_SETS
         cfgs = U.build_configs("quick", sets, syn.BUDGET_METHODS, data_sources=sources)
     assert {config_hash(c) for c in cfgs} == set(committed["cell"].dropna())
+
+
+def test_the_aad_solver_cap_is_a_grid_size_and_the_cells_count_the_solves_that_reach_it(tmp_path):
+    """Every profile stops each AAD weight solve at 500 iterations in cells without an ``aad_max_iter`` key
+    (the committed cache keys stand); another cap is named in the cell. A cell reports how many solves
+    stopped at its cap."""
+    from dataclasses import replace
+
+    from semiad.uainets import grid as U
+
+    for profile in ("smoke", "quick", "paper"):
+        assert U.UaiNetsConfig.for_profile(profile).aad_max_iter == U.AAD_CAP_WITHOUT_KEY == 500
+        cfg = U.build_configs(profile, ["thyroid"], ["loda_aad", "tree_aad"], budget=None)
+        assert all("aad_max_iter" not in c["params"] for c in cfg)
+    converged = replace(U.UaiNetsConfig.for_profile("smoke"), aad_max_iter=20_000)
+    cfg = U.build_configs(converged, ["thyroid"], ["loda_aad"], budget=None,
+                          data_sources={"thyroid": "demo"})[0]
+    assert cfg["params"]["aad_max_iter"] == 20_000
+    rt = {"data_dir": str(tmp_path), "on_missing": "demo", "cache_root": str(tmp_path)}
+    assert U.uainets_cell(cfg, rt)["info"]["solves_at_cap"] == 0
+    capped = {**cfg, "params": {**cfg["params"], "aad_max_iter": 1}}
+    assert U.uainets_cell(capped, rt)["info"]["solves_at_cap"] > 0
+    with pytest.raises(ValueError, match="aad_max_iter"):
+        U.UaiNetsConfig(aad_max_iter=0)

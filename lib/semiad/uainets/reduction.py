@@ -80,7 +80,7 @@ def aad_settings_study(profile: str, datasets, seeds=(0, 1, 2), settings: dict[s
             n_anom = int(y.sum())
             for name, kw in (settings or TREE_AAD_SETTINGS).items():
                 det = TreeAAD(n_estimators=sizes.aad_estimators, max_feedback_memory=sizes.aad_memory,
-                              random_state=seed, **kw).fit(pool["X"])
+                              max_iter=sizes.aad_max_iter, random_state=seed, **kw).fit(pool["X"])
                 trace = run_active_loop(det, Oracle(y), n_anom, U.k_for(n_anom))
                 rows.append({"dataset": ds, "seed": seed, "setting": name, "metric": "f1",
                              "value": trace.precision_recall_f1(n_anom)["f1"], "status": "ok"})
