@@ -33,7 +33,7 @@ with the authors' ``sigma^2 = 0.5``). Deviations, documented on purpose:
   (``solver_iterations_`` records them). With LODA-AAD's pairwise terms most solves on KDDCUP and
   Covtype stop at that cap, short of the optimum: solved to convergence, LODA-AAD's F1 on quick's
   KDDCUP pools rises by 4-8 points and moves by less than 0.01 on Covtype, at 1.4-3.4x the time
-  (``benchmarks/aad_convergence.py``); ``max_iter`` is a size of the grid
+  (``benchmarks/aad_convergence.py``, 2 seeds each); ``max_iter`` is a size of the grid
   (:class:`semiad.uainets.grid.UaiNetsConfig`);
 * the pairwise slack terms are averaged over pairs (the 2016 code sums them) so one ``C_xi``
   works for any amount of feedback; they are on for LODA-AAD and off for Tree-AAD by default;
