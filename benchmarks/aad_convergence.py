@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-#: The cap of every profile's cells (``UaiNetsConfig.aad_max_iter``).
-COMMITTED_CAP = 500
+from semiad.uainets.grid import UaiNetsConfig
+
+#: The cap of every profile's cells (500).
+COMMITTED_CAP = UaiNetsConfig().aad_max_iter
 #: Far above any solve measured here (the longest converged solve took 5,695 iterations).
 CONVERGED_CAP = 20_000
 

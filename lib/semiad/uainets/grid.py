@@ -49,6 +49,9 @@ DAGMM_METHODS = ("dagmm_clean", "dagmm_dirty")
 #: Sec. 4.3 / Fig. 4: train (audit) on KDDCUP-Rev's train part, evaluate recall on its test part.
 SEEN_UNSEEN = "kddcup_rev_seen_unseen"
 SNAPSHOT_KINDS = ("latent", "choice", "seen_unseen")
+#: The AAD solve's iteration cap of a cell whose params do not name one: every profile's (the cells written
+#: before the cap became a size of :class:`UaiNetsConfig` keep their cache keys).
+AAD_CAP_WITHOUT_KEY = 500
 #: Points kept per latent snapshot (Figs. 9-10): all anomalies up to half of it, the rest normals.
 LATENT_POINTS = 3000
 
@@ -90,7 +93,7 @@ class UaiNetsConfig:
     #: Cap on the L-BFGS-B iterations of each AAD weight solve (:mod:`semiad.uainets.aad`; the AAD papers
     #: fix no solver budget). Most LODA-AAD solves on KDDCUP / Covtype stop at 500; solving them to
     #: convergence (e.g. 20,000) is measured by ``benchmarks/aad_convergence.py``.
-    aad_max_iter: int = 500
+    aad_max_iter: int = AAD_CAP_WITHOUT_KEY
     #: Stratified cap on tabular pools; None = the whole set (Sec. 4.2 audits the whole set).
     tabular_pool_cap: int | None = None
     #: Per-set exceptions to ``tabular_pool_cap`` (quick: KDDCUP, KDDCUP-Rev), as (set, cap) pairs.
@@ -329,11 +332,6 @@ def _uainet(config: dict, pool: dict, runtime: dict, hidden=None, cold_start_rou
         torch.save(net.checkpoint(), buf)
         atomic_write_bytes(path, buf.getvalue())
     return net
-
-
-#: The AAD solve's iteration cap of a cell whose params do not name one: every profile's (the cells written
-#: before the cap became a size of :class:`UaiNetsConfig` keep their cache keys).
-AAD_CAP_WITHOUT_KEY = 500
 
 
 def _aad(name: str, params: dict, seed: int, X: np.ndarray):
