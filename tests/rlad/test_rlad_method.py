@@ -151,6 +151,30 @@ def test_propagation_gives_confident_pseudo_labels_only_to_unlabeled():
     assert (lab == y[idx]).mean() > 0.95
 
 
+def test_propagation_stops_at_its_tolerance_not_at_max_iter(monkeypatch):
+    """LabelSpreading's max_iter=30 is not what ends a propagation (alpha=0.2 contracts 5x a step)."""
+    from sklearn.semi_supervised import LabelSpreading
+
+    steps = []
+    fit = LabelSpreading.fit
+
+    def counting_fit(self, X, y):
+        out = fit(self, X, y)
+        steps.append(self.n_iter_)
+        return out
+
+    monkeypatch.setattr(LabelSpreading, "fit", counting_fit)
+    X, y, _ = series_windows([_spike_series(400, 8)])
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        led = LabelLedger(len(X))
+        picked = rng.choice(len(X), 30, replace=False)
+        picked = np.union1d(picked, np.flatnonzero(y == 1)[:2])
+        led.add_true(picked, y[picked], SRC_QUERIED)
+        propagate_labels(X, led, rng, max_unlabeled=200)
+    assert len(steps) == 5 and max(steps) < 30
+
+
 def test_label_accounting_exact_in_a_fit(demo_windows):
     X, y = demo_windows
     det = _tiny(n_al=3).fit(X, y, n_episodes=4)
