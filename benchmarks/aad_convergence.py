@@ -33,17 +33,15 @@ def one_run(dataset: str, seed: int, max_iter: int) -> dict:
     """Quick's LODA-AAD cell of ``dataset`` / ``seed`` with the dual solve capped at ``max_iter``."""
     from semiad import grids
     from semiad.core.oracle import Oracle
-    from semiad.uainets import aad
     from semiad.uainets.active import run_active_loop
-    from semiad.uainets.grid import audit_plan, make_pool
+    from semiad.uainets.grid import audit_plan, make_aad, make_pool
 
     _task, cells = grids.uainets_grid("quick", [dataset], ["loda_aad"], seeds=[seed], budget=None)[0]
     config = cells[0]
     pool = make_pool(config, {"device": "cpu"})
     budget, k = audit_plan(config, pool["y"])
     start = time.perf_counter()
-    det = aad.LodaAAD(max_iter=max_iter, max_feedback_memory=config["params"]["aad_memory"],
-                      random_state=seed).fit(pool["X"])
+    det = make_aad("loda_aad", {**config["params"], "aad_max_iter": max_iter}, seed, pool["X"])
     trace = run_active_loop(det, Oracle(pool["y"]), budget, k)
     its = np.array(det.solver_iterations_)
     return {"dataset": dataset, "seed": seed, "cap": max_iter, "found": int(trace.found_curve()[-1]),

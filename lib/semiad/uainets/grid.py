@@ -334,7 +334,8 @@ def _uainet(config: dict, pool: dict, runtime: dict, hidden=None, cold_start_rou
     return net
 
 
-def _aad(name: str, params: dict, seed: int, X: np.ndarray):
+def make_aad(name: str, params: dict, seed: int, X: np.ndarray):
+    """The fitted ``"loda_aad"`` / ``"tree_aad"`` detector of a cell with ``params`` (memory, solver cap)."""
     from semiad.uainets.aad import LodaAAD, TreeAAD
 
     memory, max_iter = params.get("aad_memory"), params.get("aad_max_iter", AAD_CAP_WITHOUT_KEY)
@@ -502,7 +503,7 @@ def uainets_cell(config: dict, runtime: dict) -> dict:
         if snap_cfg:  # a static model's snapshot is the same at every budget
             trace.snapshots = {b: snap_kw["snapshot"](net) for b in snap_kw["snapshot_at"]}
     elif name in ("loda_aad", "tree_aad"):
-        det = _aad(name, config["params"], seed, pool["X"])
+        det = make_aad(name, config["params"], seed, pool["X"])
         trace = run_active_loop(det, oracle, budget, k, **snap_kw)
         info["solves_at_cap"] = sum(i >= det.max_iter for i in det.solver_iterations_)
     else:
